@@ -1,0 +1,1 @@
+"""The node's I/O: the aiohttp server, delivery, services and the command line."""

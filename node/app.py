@@ -1,0 +1,63 @@
+"""The node's aiohttp application: federation, local API and console in one app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from . import api, federation
+from .appkeys import API_TOKEN, CONFIG, DELIVERY, SERVICES
+from .clock import Clock
+from .config import Config
+from .delivery import DeliveryManager
+from .identity import read_api_token
+from .services import NodeServices
+
+log = logging.getLogger("ncen.node")
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """HTTP errors pass through; anything unexpected is logged and answered 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response(
+            {"error": {"reason": "internal", "detail": "internal error, see the node log"}},
+            status=500,
+        )
+
+
+def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+    """Build the application without I/O; resources open in cleanup contexts."""
+    app = web.Application(
+        client_max_size=config["server"]["max_body_bytes"],
+        middlewares=[errors_middleware, api.api_middleware],
+    )
+    app[CONFIG] = config
+    app[API_TOKEN] = read_api_token(config.data_dir)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[SERVICES] = await NodeServices.open(config, clock)
+        yield
+        await app[SERVICES].close()
+
+    async def delivery_ctx(app: web.Application) -> AsyncIterator[None]:
+        manager = DeliveryManager(app[SERVICES])
+        await manager.start()
+        app[DELIVERY] = manager
+        yield
+        await manager.stop()
+
+    app.cleanup_ctx.extend([services_ctx, delivery_ctx])
+    app.add_routes(federation.routes)
+    app.add_routes(api.routes)
+    from admin_ui import setup as setup_console
+
+    setup_console(app)
+    return app

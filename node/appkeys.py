@@ -1,0 +1,12 @@
+"""Typed application state."""
+
+from aiohttp import web
+
+from .config import Config
+from .delivery import DeliveryManager
+from .services import NodeServices
+
+CONFIG = web.AppKey("config", Config)
+SERVICES = web.AppKey("services", NodeServices)
+DELIVERY = web.AppKey("delivery", DeliveryManager)
+API_TOKEN = web.AppKey("api_token", str)

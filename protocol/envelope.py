@@ -1,0 +1,324 @@
+"""The envelope: the signed unit on the wire.
+
+Wire form (canonical msgpack map; short keys, sorted on encoding):
+
+====== ===================================================================
+key    meaning
+====== ===================================================================
+v      format version (int, ``FORMAT_VERSION``)
+id     UUIDv7 string, unique per originator, time-ordered
+typ    message type (``MessageType``)
+from   originator node id
+kid    key id of the originator's signing key
+to     recipients: node ids, or ``group:NAME`` ids for a hub to expand
+ts     created, epoch milliseconds
+exp    expires, epoch milliseconds
+tlp    FIRST TLP 2.0 label
+hc     handling conditions, SIENA style: list of {"c": "H0".."H3", "t": text}
+ev     source and information evaluation, e.g. "B2" (optional)
+cat    catalog version the payload is coded against
+pl     sealed payload: {"n": nonce, "ct": ciphertext, "k": {recipient: {"kid", "n", "w"}}}
+sig    Ed25519 signature of the originator (64 bytes)
+via    relay path: list of {"node": id, "ts": ms}; NOT signed, so hubs can extend it
+====== ===================================================================
+
+The signature covers ``b"ncen-envelope-v1\\0"`` followed by the canonical encoding of
+the map without ``sig`` and ``via``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import uuid_utils
+
+from . import codec
+from .crypto import Sealed, Signer, WrappedKey, verify_signature
+from .errors import DecodeError, ProtocolError, Reason
+
+FORMAT_VERSION = 1
+SIGNATURE_CONTEXT = b"ncen-envelope-v1\0"
+MAX_ENVELOPE_SIZE = 1 << 20  # 1 MiB
+MAX_RECIPIENTS = 256
+MAX_RELAY_HOPS = 8
+MAX_LIFETIME_MS = 400 * 24 * 3600 * 1000
+
+NODE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+GROUP_ID_RE = re.compile(r"^group:[a-z0-9][a-z0-9-]{0,62}$")
+KID_RE = re.compile(r"^[0-9a-f]{16}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+class MessageType(StrEnum):
+    ALERT = "alert"
+    BULLETIN = "bulletin"
+    RECEIPT = "receipt"
+    TRUST_APPROVE = "trust.approve"
+    TRUST_REFUSE = "trust.refuse"
+    KEY_ROTATE = "key.rotate"
+    CATALOG_UPDATE = "catalog.update"
+
+
+class TLP(StrEnum):
+    """FIRST TLP 2.0. Labels are never translated."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+    @property
+    def label(self) -> str:
+        return f"TLP:{self.value}"
+
+
+class HandlingCode(StrEnum):
+    """Handling conditions in the style of Europol's SIENA."""
+
+    H0 = "H0"  # use for crime prevention and enforcement only
+    H1 = "H1"  # not to be used in court without the owner's permission
+    H2 = "H2"  # not to be passed on without the owner's permission
+    H3 = "H3"  # other restrictions, given as text
+
+
+SOURCE_RELIABILITY = ("A", "B", "C", "X")
+INFORMATION_RELIABILITY = ("1", "2", "3", "4")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handling:
+    code: HandlingCode
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", HandlingCode(self.code))
+        if self.code is HandlingCode.H3 and not self.text.strip():
+            raise ValueError("handling condition H3 needs its restriction as text")
+        if len(self.text) > 2000:
+            raise ValueError("handling text is longer than 2000 characters")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hop:
+    node: str
+    ts: int
+
+
+def new_envelope_id(now_ms: int) -> str:
+    """A UUIDv7 for an envelope created at now_ms."""
+    return str(uuid_utils.uuid7(nanoseconds=now_ms * 1_000_000))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Envelope:
+    """A decoded (or about to be encoded) envelope. Invalid field values cannot exist."""
+
+    id: str
+    type: MessageType
+    sender: str
+    kid: str
+    recipients: tuple[str, ...]
+    created: int
+    expires: int
+    tlp: TLP
+    catalog: int
+    sealed: Sealed
+    handling: tuple[Handling, ...] = ()
+    evaluation: str | None = None
+    signature: bytes = b""
+    relay: tuple[Hop, ...] = ()
+    version: int = FORMAT_VERSION
+    #: The exact bytes this envelope was decoded from (empty for one built locally).
+    raw: bytes = field(default=b"", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.id, str) and bool(UUID_RE.match(self.id)), "id must be a UUIDv7")
+        _check(isinstance(self.sender, str) and bool(NODE_ID_RE.match(self.sender)), "bad sender id")
+        _check(isinstance(self.kid, str) and bool(KID_RE.match(self.kid)), "bad key id")
+        _check(0 < len(self.recipients) <= MAX_RECIPIENTS, "recipients must be 1..256 ids")
+        _check(len(set(self.recipients)) == len(self.recipients), "recipients repeat")
+        for r in self.recipients:
+            _check(
+                isinstance(r, str) and bool(NODE_ID_RE.match(r) or GROUP_ID_RE.match(r)),
+                f"bad recipient id {r!r}",
+            )
+        _check(_is_int(self.created) and self.created > 0, "created must be epoch ms")
+        _check(_is_int(self.expires), "expires must be epoch ms")
+        _check(self.created < self.expires <= self.created + MAX_LIFETIME_MS, "bad lifetime")
+        _check(_is_int(self.catalog) and 0 < self.catalog < 2**31, "bad catalog version")
+        _check(self.evaluation is None or _valid_evaluation(self.evaluation), "bad evaluation")
+        _check(len(self.relay) <= MAX_RELAY_HOPS, "relay path too long")
+        try:
+            object.__setattr__(self, "type", MessageType(self.type))
+        except ValueError:
+            raise ProtocolError(Reason.UNSUPPORTED_TYPE, f"unknown type {self.type!r}") from None
+        try:
+            object.__setattr__(self, "tlp", TLP(self.tlp))
+        except ValueError:
+            raise ProtocolError(Reason.BAD_FIELD, f"unknown TLP label {self.tlp!r}") from None
+
+    # -- wire form ---------------------------------------------------------------------
+
+    def _signed_map(self) -> dict[str, Any]:
+        m: dict[str, Any] = {
+            "v": self.version,
+            "id": self.id,
+            "typ": self.type.value,
+            "from": self.sender,
+            "kid": self.kid,
+            "to": list(self.recipients),
+            "ts": self.created,
+            "exp": self.expires,
+            "tlp": self.tlp.value,
+            "hc": [{"c": h.code.value, "t": h.text} for h in self.handling],
+            "cat": self.catalog,
+            "pl": {
+                "n": self.sealed.nonce,
+                "ct": self.sealed.ciphertext,
+                "k": {
+                    r: {"kid": w.kid, "n": w.nonce, "w": w.wrapped}
+                    for r, w in self.sealed.keys.items()
+                },
+            },
+        }
+        if self.evaluation is not None:
+            m["ev"] = self.evaluation
+        return m
+
+    def signing_input(self) -> bytes:
+        """The bytes the originator's signature covers."""
+        return SIGNATURE_CONTEXT + codec.encode(self._signed_map())
+
+    def signed(self, signer: Signer) -> Envelope:
+        """This envelope with the originator's signature."""
+        return replace(self, signature=signer.sign(self.signing_input()))
+
+    def encode(self) -> bytes:
+        m = self._signed_map()
+        m["sig"] = self.signature
+        m["via"] = [{"node": h.node, "ts": h.ts} for h in self.relay]
+        return codec.encode(m)
+
+    def with_hop(self, node: str, ts: int) -> Envelope:
+        """The envelope as a hub relays it: the signature is untouched."""
+        if len(self.relay) >= MAX_RELAY_HOPS:
+            raise ProtocolError(Reason.BAD_FIELD, "hop limit reached")
+        return replace(self, relay=(*self.relay, Hop(node=node, ts=ts)), raw=b"")
+
+    def verify(self, sign_public: bytes) -> None:
+        """Raise SignatureError unless the originator's signature verifies with this key."""
+        verify_signature(sign_public, self.signing_input(), self.signature)
+
+    def check_times(self, now_ms: int, *, max_skew_ms: int) -> None:
+        """Refuse an envelope that has expired or is dated too far in the future."""
+        if self.expires <= now_ms:
+            raise ProtocolError(Reason.EXPIRED, f"expired at {self.expires}")
+        if self.created > now_ms + max_skew_ms:
+            raise ProtocolError(Reason.FUTURE_DATED, "created beyond the allowed clock skew")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _valid_evaluation(ev: Any) -> bool:
+    return (
+        isinstance(ev, str)
+        and len(ev) == 2
+        and ev[0] in SOURCE_RELIABILITY
+        and ev[1] in INFORMATION_RELIABILITY
+    )
+
+
+def _check(ok: bool, detail: str) -> None:
+    if not ok:
+        raise ProtocolError(Reason.BAD_FIELD, detail)
+
+
+_REQUIRED = {"v", "id", "typ", "from", "kid", "to", "ts", "exp", "tlp", "hc", "cat", "pl", "sig", "via"}
+_OPTIONAL = {"ev"}
+
+
+def _typed(m: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = m.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise ProtocolError(Reason.BAD_FIELD, f"field {key!r} has the wrong type")
+    return value
+
+
+def _decode_sealed(pl: Any) -> Sealed:
+    if not isinstance(pl, dict) or set(pl) != {"n", "ct", "k"}:
+        raise ProtocolError(Reason.BAD_FIELD, "payload must have n, ct and k")
+    nonce, ct, keys = pl["n"], pl["ct"], pl["k"]
+    _check(isinstance(nonce, bytes) and len(nonce) == 24, "payload nonce must be 24 bytes")
+    _check(isinstance(ct, bytes) and len(ct) >= 16, "payload ciphertext too short")
+    _check(isinstance(keys, dict) and 0 < len(keys) <= MAX_RECIPIENTS, "bad key slots")
+    wrapped = {}
+    for recipient, slot in keys.items():
+        _check(bool(NODE_ID_RE.match(recipient)), "bad key slot recipient")
+        _check(isinstance(slot, dict) and set(slot) == {"kid", "n", "w"}, "bad key slot")
+        _check(isinstance(slot["kid"], str) and bool(KID_RE.match(slot["kid"])), "bad slot kid")
+        _check(isinstance(slot["n"], bytes) and len(slot["n"]) == 24, "bad slot nonce")
+        _check(isinstance(slot["w"], bytes) and len(slot["w"]) == 48, "bad wrapped key")
+        wrapped[recipient] = WrappedKey(kid=slot["kid"], nonce=slot["n"], wrapped=slot["w"])
+    return Sealed(nonce=nonce, ciphertext=ct, keys=wrapped)
+
+
+def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelope:
+    """Bytes to a typed envelope, refusing anything malformed or non-canonical.
+
+    The signature is not checked here: the caller looks up the originator's key and
+    calls ``Envelope.verify``.
+    """
+    m = codec.decode(data, max_size=max_size)
+    if not isinstance(m, dict):
+        raise DecodeError(Reason.BAD_ENCODING, "an envelope is a map")
+    if "v" in m and m["v"] != FORMAT_VERSION:
+        raise ProtocolError(Reason.UNSUPPORTED_VERSION, f"format version {m['v']!r}")
+    missing = _REQUIRED - m.keys()
+    if missing:
+        raise ProtocolError(Reason.BAD_FIELD, f"missing fields: {', '.join(sorted(missing))}")
+    extra = m.keys() - _REQUIRED - _OPTIONAL
+    if extra:
+        raise ProtocolError(Reason.BAD_FIELD, f"unknown fields: {', '.join(sorted(extra))}")
+    to = _typed(m, "to", list)
+    hc = _typed(m, "hc", list)
+    via = _typed(m, "via", list)
+    sig = _typed(m, "sig", bytes)
+    _check(len(sig) == 64, "signature must be 64 bytes")
+    handling = []
+    for h in hc:
+        _check(isinstance(h, dict) and set(h) == {"c", "t"}, "bad handling condition")
+        _check(isinstance(h["t"], str), "bad handling text")
+        try:
+            handling.append(Handling(code=h["c"], text=h["t"]))
+        except ValueError as exc:
+            raise ProtocolError(Reason.BAD_FIELD, f"handling: {exc}") from None
+    hops = []
+    for h in via:
+        _check(isinstance(h, dict) and set(h) == {"node", "ts"}, "bad relay hop")
+        _check(isinstance(h["node"], str) and bool(NODE_ID_RE.match(h["node"])), "bad hop node")
+        _check(_is_int(h["ts"]), "bad hop time")
+        hops.append(Hop(node=h["node"], ts=h["ts"]))
+    return Envelope(
+        version=m["v"],
+        id=_typed(m, "id", str),
+        type=_typed(m, "typ", str),
+        sender=_typed(m, "from", str),
+        kid=_typed(m, "kid", str),
+        recipients=tuple(to),
+        created=_typed(m, "ts", int),
+        expires=_typed(m, "exp", int),
+        tlp=_typed(m, "tlp", str),
+        handling=tuple(handling),
+        evaluation=m["ev"] if "ev" in m else None,
+        catalog=_typed(m, "cat", int),
+        sealed=_decode_sealed(m["pl"]),
+        signature=sig,
+        relay=tuple(hops),
+        raw=bytes(data),
+    )
