@@ -5,9 +5,12 @@ Design (after Synapse's federation sender):
 * The outbox table is the truth. Sending only writes rows (in the transaction that
   records the message) and wakes the peer's sender; nothing lives only in memory, so a
   restart resumes exactly where the database says.
-* One ``PeerSender`` per peer runs a single-flight loop: take up to ``batch_size`` due
-  rows in order, POST them as one signed batch, record the outcome, repeat until none
-  is due. A wake-up during a send sets a flag that is re-checked before the loop ends.
+* One ``PeerSender`` per peer runs a single-flight loop: take up to ``batch_size x
+  window`` due rows in order, POST them as ``window`` signed batches at once, record
+  each outcome, repeat until none is due. A wake-up during a send sets a flag that is
+  re-checked before the loop ends. Order between batches in flight is not kept: every
+  envelope stands alone, and one that arrives before what it depends on (a rotated key,
+  an approval) is refused with a transient reason and retried.
 * Outcomes: accepted and duplicate rows are delivered (the receiver committed them);
   a permanent rejection (the envelope itself is wrong) is marked rejected with its
   reason; anything else (network error, 5xx, the peer not trusting us yet) is retried
@@ -36,8 +39,9 @@ from protocol import (
     decode_batch_result,
     new_envelope_id,
 )
-from storage.nodestore import OutboxRow
+from storage.nodestore import OutboxRow, PeerRow
 
+from . import inbound
 from .clock import DAY_MS
 from .services import BATCH_PATH, MSGPACK, NodeServices
 
@@ -113,14 +117,15 @@ class PeerSender:
         """Send one batch if any row is due; True if the loop should go on."""
         services = self.manager.services
         now = services.clock.now_ms()
-        peer = await services.store.get_peer(self.peer_id)
+        peer = await services.peer(self.peer_id)
         if peer is None:
             return False
         if peer.status == PeerStatus.REVOKED.value:
             async with services.store.transaction() as tx:
                 await tx.abandon_for_peer(self.peer_id, "peer revoked")
             return False
-        rows = await services.store.due(self.peer_id, now, self.manager.batch_size)
+        size = self.manager.batch_size
+        rows = await services.store.due(self.peer_id, now, size * self.manager.window)
         if not rows:
             return False
         give_up = self.manager.give_up_ms
@@ -136,12 +141,14 @@ class PeerSender:
             rows = [r for r in rows if r.type in allowed]
             if not rows:
                 return False
-        await self._transmit(peer.url, rows)
-        return len(rows) >= self.manager.batch_size
+        # Several batches in flight at once; each is recorded as its answer comes back.
+        await asyncio.gather(*(self._transmit(peer, rows[i:i + size])
+                               for i in range(0, len(rows), size)))
+        return len(rows) >= size
 
-    async def _transmit(self, url: str, rows: list[OutboxRow]) -> None:
+    async def _transmit(self, peer: PeerRow, rows: list[OutboxRow]) -> None:
         services = self.manager.services
-        target = url.rstrip("/") + BATCH_PATH
+        target = peer.url.rstrip("/") + BATCH_PATH
         body = Batch(txn=new_envelope_id(services.clock.now_ms()), sender=services.node_id,
                      envelopes=tuple(r.envelope for r in rows)).encode()
         headers = services.sign_headers("POST", target, body)
@@ -159,11 +166,17 @@ class PeerSender:
             except ProtocolError as exc:
                 await self._retry(rows, f"unreadable answer: {exc}")
                 return
-            await self._record(rows, result.results)
+            receipts = []
+            if result.receipt:
+                try:
+                    receipts = inbound.open_receipt(services, peer, result.receipt)
+                except ProtocolError as exc:
+                    log.warning("inline receipt from %s refused: %s", self.peer_id, exc)
+            await self._record(rows, result.results, receipts)
         else:
             await self._retry(rows, f"HTTP {status}: {answer[:300].decode(errors='replace')}")
 
-    async def _record(self, rows: list[OutboxRow], results) -> None:
+    async def _record(self, rows: list[OutboxRow], results, receipts) -> None:
         services = self.manager.services
         now = services.clock.now_ms()
         delivered, rejected, retry = [], [], []
@@ -183,6 +196,7 @@ class PeerSender:
         async with services.store.transaction() as tx:
             await tx.mark_delivered(delivered, now)
             await tx.mark_rejected(rejected)
+            await tx.add_receipts(receipts)
         if retry:
             await self._retry(retry, "; ".join(
                 f"{by_index[i].reason}" for i, row in enumerate(rows)
@@ -208,6 +222,7 @@ class DeliveryManager:
         self.services = services
         cfg = services.config["delivery"]
         self.batch_size: int = cfg["batch_size"]
+        self.window: int = cfg["window"]
         self.backoff = Backoff.from_config(cfg)
         self.give_up_ms = int(cfg["give_up_days"] * DAY_MS)
         self.poll_s: float = cfg["poll_interval_seconds"]

@@ -11,6 +11,7 @@ from protocol.keydoc import MAX_KEYDOC_SIZE
 
 from . import inbound
 from .appkeys import SERVICES
+from .clock import to_datetime
 from .services import MSGPACK, WELL_KNOWN
 
 log = logging.getLogger("ncen.federation")
@@ -28,13 +29,16 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     """The body, refused as too large before reading when the declared length says so."""
     if request.content_length is not None and request.content_length > limit:
         raise ProtocolError(Reason.TOO_LARGE, f"{request.content_length} bytes > {limit}")
+    body = bytearray()
     try:
-        body = await request.content.read(limit + 1)
+        # read(n) returns what has arrived so far, not n bytes: read until the end.
+        while len(body) <= limit and (chunk := await request.content.readany()):
+            body += chunk
     except ValueError as exc:
         raise ProtocolError(Reason.TOO_LARGE, str(exc)) from None
-    if len(body) > limit or not request.content.at_eof():
+    if len(body) > limit:
         raise ProtocolError(Reason.TOO_LARGE, f"body larger than {limit} bytes")
-    return body
+    return bytes(body)
 
 
 def _url(request: web.Request) -> str:
@@ -60,7 +64,8 @@ async def trust_request(request: web.Request) -> web.Response:
             raise ProtocolError(Reason.SENDER_MISMATCH, "request not signed by the document's key")
         transport.verify_request(method=request.method, url=_url(request),
                                  headers=request.headers, body=body,
-                                 public_key=doc.sign_public)
+                                 public_key=doc.sign_public,
+                                 now=to_datetime(services.clock.now_ms()))
         if doc.node_id == services.node_id:
             raise ProtocolError(Reason.SENDER_MISMATCH, "a node cannot ask itself for trust")
         existing = await services.store.get_peer(doc.node_id)

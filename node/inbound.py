@@ -30,18 +30,20 @@ from protocol import (
     decode_batch,
     decode_envelope,
     decode_keydoc,
-    encode,
     read_payload,
     transport,
 )
+from protocol.codec import pack_decoded
 from protocol.peerstate import REFUSAL_REASON, TRANSITIONS
 from storage.nodestore import KeyRow, NewReceived, NodeTx, PeerRow
 
+from .clock import to_datetime
 from .services import NodeServices
 
 log = logging.getLogger("ncen.federation")
 
 TRUST_TYPES = {MessageType.TRUST_APPROVE, MessageType.TRUST_REFUSE}
+PEER_CHANGING = TRUST_TYPES | {MessageType.KEY_ROTATE}
 #: Types whose arrival is acknowledged to the originator with a delivery receipt.
 RECEIPTED = {MessageType.ALERT, MessageType.BULLETIN}
 
@@ -66,7 +68,7 @@ async def authenticate(
 ) -> PeerRow:
     """The peer that signed this request, or ProtocolError. The body is not parsed."""
     node_id, kid = transport.signer_of(headers)
-    peer = await services.store.get_peer(node_id)
+    peer = await services.peer(node_id)
     if peer is None:
         raise ProtocolError(Reason.UNKNOWN_SENDER, f"{node_id} is not a known peer")
     status = PeerStatus(peer.status)
@@ -78,7 +80,8 @@ async def authenticate(
     if key is None:
         raise ProtocolError(Reason.UNKNOWN_KEY, f"no valid key {kid} for {node_id}")
     transport.verify_request(method=method, url=url, headers=headers, body=body,
-                             public_key=key.sign_public)
+                             public_key=key.sign_public,
+                             now=to_datetime(services.clock.now_ms()))
     return peer
 
 
@@ -99,10 +102,12 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
             payload = _check_envelope(services, state, env, now)
             digest = hashlib.sha256(env.signing_input()).digest()
             if eid in state.seen:
-                raise ProtocolError(
-                    Reason.DUPLICATE if state.seen[eid] == digest else Reason.CONFLICT,
-                    "repeated within the batch",
-                )
+                if state.seen[eid] != digest:
+                    raise ProtocolError(Reason.CONFLICT, "same id, other content in the batch")
+                # A replay is answered as a duplicate wherever it comes from.
+                results.append(EnvelopeResult(index=index, id=eid, outcome=Outcome.DUPLICATE,
+                                              reason=Reason.DUPLICATE.value))
+                continue
             state.seen[eid] = digest
             candidates.append((index, env, payload, digest))
             results.append(None)
@@ -112,6 +117,7 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
     async with services.store.transaction() as tx:
         known = await tx.known_received([(peer.node_id, e.id) for _, e, _, _ in candidates])
         fresh: list[tuple[int, Envelope, dict, bytes]] = []
+        held: list[str] = []  # ids we hold now, accepted or duplicate, to acknowledge
         for index, env, payload, digest in candidates:
             prior = known.get((peer.node_id, env.id))
             if prior is None:
@@ -124,8 +130,30 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
                 exc = ProtocolError(Reason.CONFLICT, "same id, other content: the first stands")
                 _log_rejection(peer.node_id, env.id, exc)
                 results[index] = EnvelopeResult.rejected(index, env.id, exc)
+                continue
+            if env.type in RECEIPTED:
+                held.append(env.id)
         await _commit(services, tx, peer, fresh, now)
-    return BatchResult(txn=batch.txn, results=tuple(r for r in results if r is not None))
+    if any(env.type in PEER_CHANGING for _, env, _, _ in fresh):
+        services.forget_peer(peer.node_id)
+    # The delivery receipt travels back inline; a retried batch (answered as duplicates,
+    # e.g. after a lost answer) gets its receipt again.
+    receipt = b""
+    if held:
+        receipt = services.compose_for([peer], {"kind": "delivered", "ids": held},
+                                       type=MessageType.RECEIPT, tlp=TLP.CLEAR).encode()
+    return BatchResult(txn=batch.txn, results=tuple(r for r in results if r is not None),
+                       receipt=receipt)
+
+
+def open_receipt(services: NodeServices, peer: PeerRow, raw: bytes) -> list[tuple[str, str, str, int, str]]:
+    """The receipt rows of a signed receipt that came back inline from peer."""
+    env = decode_envelope(raw)
+    if env.type is not MessageType.RECEIPT:
+        raise ProtocolError(Reason.UNSUPPORTED_TYPE, "an inline receipt must be a receipt")
+    now = services.clock.now_ms()
+    payload = _check_envelope(services, _BatchState(peer=peer, keys=peer.valid_keys(now)), env, now)
+    return [(i, peer.node_id, payload["kind"], env.created, env.id) for i in payload["ids"]]
 
 
 def _check_envelope(services: NodeServices, state: _BatchState, env: Envelope, now: int) -> dict:
@@ -188,24 +216,16 @@ def _keydoc_of(payload: dict, node_id: str):
 async def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
                   fresh: list[tuple[int, Envelope, dict, bytes]], now: int) -> None:
     rows = []
-    receipted = []
     for _, env, payload, digest in fresh:
         rows.append(NewReceived(
             origin=env.sender, envelope_id=env.id, type=env.type.value, digest=digest,
             tlp=env.tlp.value, catalog=env.catalog, created_at=env.created,
             expires_at=env.expires, received_at=now,
             via=env.relay[-1].node if env.relay else env.sender, envelope=env.raw,
-            payload=encode(payload),
+            payload=pack_decoded(payload),
         ))
         await _apply(services, tx, peer, env, payload, now)
-        if env.type in RECEIPTED:
-            receipted.append(env.id)
     await tx.insert_received(rows)
-    if receipted:
-        receipt = services.compose_for([peer], {"kind": "delivered", "ids": receipted},
-                                       type=MessageType.RECEIPT, tlp=TLP.CLEAR)
-        await tx.enqueue(services.outbox_rows(receipt, [peer.node_id]))
-        services.on_enqueued(peer.node_id)
 
 
 async def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelope,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from protocol import (
     transition,
     transport,
 )
-from storage.nodestore import NewOutbox, NodeStore, NodeTx, PeerRow
+from storage.nodestore import NewOutbox, NewSent, NodeStore, NodeTx, PeerRow
 
 from .clock import DAY_MS, Clock, SystemClock, to_datetime
 from .config import Config
@@ -45,6 +46,7 @@ WELL_KNOWN = "/.well-known/ncen-node"
 TRUST_PATH = "/federation/v1/trust"
 BATCH_PATH = "/federation/v1/batch"
 MSGPACK = "application/msgpack"
+PEER_CACHE_SECONDS = 1.0
 
 
 class ServiceError(Exception):
@@ -76,6 +78,7 @@ class NodeServices:
         self._own: list[OwnKey] = []
         self._signers: dict[str, Signer] = {}
         self._pairwise: dict[tuple[str, bytes], bytes] = {}
+        self._peers: dict[str, tuple[float, PeerRow | None]] = {}
         #: Called with a peer id after something was queued for it (the delivery wakes up).
         self.on_enqueued: Callable[[str], None] = lambda _peer: None
 
@@ -89,6 +92,23 @@ class NodeServices:
 
     async def close(self) -> None:
         await self.store.close()
+
+    # -- peers -------------------------------------------------------------------------
+
+    async def peer(self, node_id: str) -> PeerRow | None:
+        """A peer as the door and the senders see it, cached for PEER_CACHE_SECONDS.
+
+        Changes made through this process forget the entry at once; a change made by
+        another process on the same database (the CLI) applies within that time."""
+        hit = self._peers.get(node_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        row = await self.store.get_peer(node_id)
+        self._peers[node_id] = (time.monotonic() + PEER_CACHE_SECONDS, row)
+        return row
+
+    def forget_peer(self, node_id: str) -> None:
+        self._peers.pop(node_id, None)
 
     # -- own keys ----------------------------------------------------------------------
 
@@ -241,13 +261,14 @@ class NodeServices:
                 raise ServiceError(f"message not valid: {exc.detail or exc.reason}") from None
             prepared.append((env, peers, encode(dict(m["payload"]))))
         async with self.store.transaction() as tx:
-            for env, peers, plain in prepared:
-                await tx.record_sent(
-                    envelope_id=env.id, type=env.type.value, recipients=env.recipients,
-                    tlp=env.tlp.value, created_at=env.created, expires_at=env.expires,
-                    payload=plain,
-                )
-                await tx.enqueue(self.outbox_rows(env, [p.node_id for p in peers]))
+            await tx.record_sent([
+                NewSent(envelope_id=env.id, type=env.type.value, recipients=env.recipients,
+                        tlp=env.tlp.value, created_at=env.created, expires_at=env.expires,
+                        payload=plain)
+                for env, _, plain in prepared
+            ])
+            await tx.enqueue([row for env, peers, _ in prepared
+                              for row in self.outbox_rows(env, [p.node_id for p in peers])])
             if len(prepared) == 1:
                 env = prepared[0][0]
                 await tx.audit(at=env.created, actor=actor, action="message.send",
@@ -286,6 +307,7 @@ class NodeServices:
                     await tx.audit(at=now, actor=actor, action="peer.request",
                                    subject=doc.node_id,
                                    detail={"url": url, "fingerprint": doc.fingerprint})
+                self.forget_peer(doc.node_id)
                 body = self.keydoc().encode()
                 headers = self.sign_headers("POST", doc.url.rstrip("/") + TRUST_PATH, body)
                 async with http.post(doc.url.rstrip("/") + TRUST_PATH, data=body,
@@ -307,12 +329,16 @@ class NodeServices:
 
     async def _pin(self, tx: NodeTx, doc: KeyDocument, status: PeerStatus, now: int,
                    existing: PeerRow | None) -> None:
-        if existing and existing.status == PeerStatus.APPROVED:
-            pinned = existing.current_key
-            if pinned.sign_public != doc.sign_public:
+        self.forget_peer(doc.node_id)
+        # A pinned key never changes through a trust request: only through a rotation the
+        # old key signs, or after an administrator refused the peer (and then approves
+        # the new key anew).
+        if existing and existing.keys and existing.status != PeerStatus.REFUSED:
+            if existing.current_key.sign_public != doc.sign_public:
                 raise ProtocolError(
                     Reason.BAD_KEY_DOCUMENT,
-                    "an approved peer's key can only change through a signed rotation",
+                    f"{doc.node_id} is pinned to another key; keys change only through a "
+                    "signed rotation",
                 )
         await tx.upsert_peer(
             node_id=doc.node_id, name=doc.name, country=doc.country, languages=doc.languages,
@@ -335,6 +361,7 @@ class NodeServices:
             await self._pin(tx, doc, new_status, now, existing)
             await tx.audit(at=now, actor=doc.node_id, action="peer.trust_requested",
                            subject=doc.node_id, detail={"fingerprint": doc.fingerprint})
+        self.forget_peer(doc.node_id)
         log.info("trust request from %s (%s), fingerprint %s", doc.node_id, doc.name,
                  doc.fingerprint)
         return new_status
@@ -357,6 +384,7 @@ class NodeServices:
         elif action is PeerAction.REFUSE:
             envelope = self.compose_for([peer], {"reason": reason},
                                         type=MessageType.TRUST_REFUSE, tlp=TLP.CLEAR)
+        self.forget_peer(peer_id)
         async with self.store.transaction() as tx:
             await tx.set_peer_status(peer_id, new_status.value, reason, now)
             if envelope is not None:
@@ -366,6 +394,7 @@ class NodeServices:
             await tx.audit(at=now, actor=actor, action=f"peer.{action.value}", subject=peer_id,
                            detail={"reason": reason, "from": peer.status,
                                    "to": new_status.value})
+        self.forget_peer(peer_id)
         if envelope is not None or action is PeerAction.RESUME:
             self.on_enqueued(peer_id)
         updated = await self.store.get_peer(peer_id)

@@ -21,6 +21,17 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
+def _check_text(text: str) -> None:
+    """Map keys and values alike: NFC, and encodable as UTF-8 (no lone surrogates)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DecodeError(Reason.BAD_ENCODING, "string is not valid Unicode text") from None
+    if not unicodedata.is_normalized("NFC", text):
+        raise DecodeError(Reason.NON_CANONICAL, "string not in NFC")
+
+
 def _canonical(value: Any, depth: int) -> Any:
     """Check a value is representable canonically; return it with sorted maps."""
     if depth > MAX_DEPTH:
@@ -32,8 +43,7 @@ def _canonical(value: Any, depth: int) -> Any:
             raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
         return value
     if isinstance(value, str):
-        if not unicodedata.is_normalized("NFC", value):
-            raise DecodeError(Reason.NON_CANONICAL, "string not in NFC")
+        _check_text(value)
         return value
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
@@ -45,8 +55,42 @@ def _canonical(value: Any, depth: int) -> Any:
         for k in value:
             if not isinstance(k, str):
                 raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings")
+            _check_text(k)
         return {k: _canonical(value[k], depth + 1) for k in sorted(value)}
     raise DecodeError(Reason.BAD_ENCODING, f"type {type(value).__name__} cannot be encoded")
+
+
+def _validate(value: Any, depth: int) -> None:
+    """What ``_canonical`` checks, for a freshly decoded value, without copying it: maps
+    must already be in sorted key order (decoding keeps the wire order)."""
+    if depth > MAX_DEPTH:
+        raise DecodeError(Reason.BAD_ENCODING, "nesting too deep")
+    kind = type(value)
+    if kind is str:
+        _check_text(value)
+    elif kind is dict:
+        keys = list(value)
+        for k in keys:
+            _check_text(k)
+        if keys != sorted(keys):
+            raise DecodeError(Reason.NON_CANONICAL, "map keys are not in sorted order")
+        for v in value.values():
+            _validate(v, depth + 1)
+    elif kind is list:
+        for v in value:
+            _validate(v, depth + 1)
+    elif kind is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
+    elif kind is float:
+        raise DecodeError(Reason.BAD_ENCODING, "floats are not allowed: use decimal strings")
+    elif value is not None and kind is not bool and kind is not bytes:
+        raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
+
+
+def pack_decoded(value: Any) -> bytes:
+    """Re-encode a value that ``decode`` returned (already canonical: no copy, no checks)."""
+    return msgpack.packb(value, use_bin_type=True)
 
 
 def encode(value: Any) -> bytes:
@@ -92,6 +136,7 @@ def decode(data: bytes, *, max_size: int = 1 << 20) -> Any:
     except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
         # ExtraData, FormatError, StackError, OutOfData and invalid UTF-8 all land here.
         raise DecodeError(Reason.BAD_ENCODING, f"not valid msgpack: {type(exc).__name__}") from exc
-    if encode(value) != data:
+    _validate(value, 0)
+    if pack_decoded(value) != data:
         raise DecodeError(Reason.NON_CANONICAL, "message is not in canonical form")
     return value

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import nacl.bindings as sodium
@@ -45,6 +45,20 @@ class NodeKeys:
 
     sign_secret: bytes  # 32-byte Ed25519 seed
     enc_secret: bytes  # 32-byte X25519 secret
+    # Derived once: key derivation costs as much as a signature.
+    sign_public: bytes = field(init=False, repr=False)
+    enc_public: bytes = field(init=False, repr=False)
+    kid: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.sign_secret) != 32 or len(self.enc_secret) != 32:
+            raise ValueError("node keys are two 32-byte secrets")
+        sign_public = bytes(nacl.signing.SigningKey(self.sign_secret).verify_key)
+        object.__setattr__(self, "sign_public", sign_public)
+        object.__setattr__(
+            self, "enc_public", bytes(nacl.public.PrivateKey(self.enc_secret).public_key)
+        )
+        object.__setattr__(self, "kid", key_id(sign_public))
 
     @classmethod
     def generate(cls) -> NodeKeys:
@@ -56,18 +70,6 @@ class NodeKeys:
     @property
     def signing_key(self) -> nacl.signing.SigningKey:
         return nacl.signing.SigningKey(self.sign_secret)
-
-    @property
-    def sign_public(self) -> bytes:
-        return bytes(self.signing_key.verify_key)
-
-    @property
-    def enc_public(self) -> bytes:
-        return bytes(nacl.public.PrivateKey(self.enc_secret).public_key)
-
-    @property
-    def kid(self) -> str:
-        return key_id(self.sign_public)
 
     @property
     def fingerprint(self) -> str:

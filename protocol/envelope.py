@@ -134,18 +134,21 @@ class Envelope:
     version: int = FORMAT_VERSION
     #: The exact bytes this envelope was decoded from (empty for one built locally).
     raw: bytes = field(default=b"", compare=False, repr=False)
+    #: The signed bytes as decoded (empty: computed from the fields). Like ``raw``, it
+    #: describes the bytes received: an envelope changed with ``replace`` must reset both.
+    signed_bytes: bytes = field(default=b"", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check(isinstance(self.id, str) and bool(UUID_RE.match(self.id)), "id must be a UUIDv7")
         _check(isinstance(self.sender, str) and bool(NODE_ID_RE.match(self.sender)), "bad sender id")
         _check(isinstance(self.kid, str) and bool(KID_RE.match(self.kid)), "bad key id")
         _check(0 < len(self.recipients) <= MAX_RECIPIENTS, "recipients must be 1..256 ids")
-        _check(len(set(self.recipients)) == len(self.recipients), "recipients repeat")
         for r in self.recipients:
             _check(
                 isinstance(r, str) and bool(NODE_ID_RE.match(r) or GROUP_ID_RE.match(r)),
                 f"bad recipient id {r!r}",
             )
+        _check(len(set(self.recipients)) == len(self.recipients), "recipients repeat")
         _check(_is_int(self.created) and self.created > 0, "created must be epoch ms")
         _check(_is_int(self.expires), "expires must be epoch ms")
         _check(self.created < self.expires <= self.created + MAX_LIFETIME_MS, "bad lifetime")
@@ -191,7 +194,7 @@ class Envelope:
 
     def signing_input(self) -> bytes:
         """The bytes the originator's signature covers."""
-        return SIGNATURE_CONTEXT + codec.encode(self._signed_map())
+        return self.signed_bytes or SIGNATURE_CONTEXT + codec.encode(self._signed_map())
 
     def signed(self, signer: Signer) -> Envelope:
         """This envelope with the originator's signature."""
@@ -207,7 +210,8 @@ class Envelope:
         """The envelope as a hub relays it: the signature is untouched."""
         if len(self.relay) >= MAX_RELAY_HOPS:
             raise ProtocolError(Reason.BAD_FIELD, "hop limit reached")
-        return replace(self, relay=(*self.relay, Hop(node=node, ts=ts)), raw=b"")
+        return replace(self, relay=(*self.relay, Hop(node=node, ts=ts)), raw=b"",
+                       signed_bytes=self.signing_input())
 
     def verify(self, sign_public: bytes) -> None:
         """Raise SignatureError unless the originator's signature verifies with this key."""
@@ -241,6 +245,7 @@ def _check(ok: bool, detail: str) -> None:
 
 _REQUIRED = {"v", "id", "typ", "from", "kid", "to", "ts", "exp", "tlp", "hc", "cat", "pl", "sig", "via"}
 _OPTIONAL = {"ev"}
+_UNSIGNED = {"sig", "via"}
 
 
 def _typed(m: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -277,7 +282,7 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
     m = codec.decode(data, max_size=max_size)
     if not isinstance(m, dict):
         raise DecodeError(Reason.BAD_ENCODING, "an envelope is a map")
-    if "v" in m and m["v"] != FORMAT_VERSION:
+    if "v" in m and not (_is_int(m["v"]) and m["v"] == FORMAT_VERSION):
         raise ProtocolError(Reason.UNSUPPORTED_VERSION, f"format version {m['v']!r}")
     missing = _REQUIRED - m.keys()
     if missing:
@@ -315,10 +320,14 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
         expires=_typed(m, "exp", int),
         tlp=_typed(m, "tlp", str),
         handling=tuple(handling),
-        evaluation=m["ev"] if "ev" in m else None,
+        evaluation=_typed(m, "ev", str) if "ev" in m else None,
         catalog=_typed(m, "cat", int),
         sealed=_decode_sealed(m["pl"]),
         signature=sig,
         relay=tuple(hops),
         raw=bytes(data),
+        # The decoded map is canonical and in wire order: its signed part re-packs as is.
+        signed_bytes=SIGNATURE_CONTEXT + codec.pack_decoded(
+            {k: v for k, v in m.items() if k not in _UNSIGNED}
+        ),
     )

@@ -96,7 +96,7 @@ def decode_keydoc(data: bytes) -> KeyDocument:
         raise ProtocolError(Reason.BAD_KEY_DOCUMENT, exc.detail) from exc
     if not isinstance(m, dict) or set(m) != _FIELDS:
         raise ProtocolError(Reason.BAD_KEY_DOCUMENT, "key document fields are wrong")
-    if m["v"] != FORMAT_VERSION:
+    if m["v"] != FORMAT_VERSION or isinstance(m["v"], bool):
         raise ProtocolError(Reason.UNSUPPORTED_VERSION, f"format version {m['v']!r}")
     if not isinstance(m["langs"], list) or not isinstance(m["sig"], bytes):
         raise ProtocolError(Reason.BAD_KEY_DOCUMENT, "key document fields are wrong")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -120,6 +121,36 @@ def signer_of(headers: Mapping[str, str]) -> tuple[str, str]:
     return split_key_id(sig_input[start + len(marker) : end])
 
 
+class _Verifier(HTTPMessageVerifier):
+    """The library's verifier, with the clock as an argument instead of read inside."""
+
+    def __init__(self, *, now: datetime.datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._now = now
+
+    @staticmethod
+    def _time(params: Any, name: str) -> datetime.datetime:
+        value = params[name]
+        if type(value) is not int:
+            raise InvalidSignature(f'Parameter "{name}" must be a Structured Field Integer')
+        try:
+            return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InvalidSignature(f'Malformed "{name}" parameter') from exc
+
+    def validate_created_and_expires(self, sig_input: Any, max_age: datetime.timedelta | None = None) -> None:
+        params = sig_input.params
+        if "created" not in params:
+            raise InvalidSignature('Signature is missing a required "created" parameter')
+        created = self._time(params, "created")
+        if created > self._now + self.max_clock_skew:
+            raise InvalidSignature('Signature "created" parameter is set to a time in the future')
+        if "expires" in params and self._time(params, "expires") < self._now - self.max_clock_skew:
+            raise InvalidSignature('Signature "expires" parameter is set to a time in the past')
+        if max_age is not None and created + max_age < self._now - self.max_clock_skew:
+            raise InvalidSignature(f"Signature age exceeds maximum allowable age {max_age}")
+
+
 def verify_request(
     *,
     method: str,
@@ -127,10 +158,13 @@ def verify_request(
     headers: Mapping[str, str],
     body: bytes,
     public_key: bytes,
+    now: datetime.datetime,
 ) -> None:
-    """Raise ProtocolError unless the request is signed by public_key over its exact body."""
+    """Raise ProtocolError unless the request is signed by public_key over its exact body
+    (``now`` is the receiver's clock)."""
     msg = _Message(method, url, headers)
-    verifier = HTTPMessageVerifier(
+    verifier = _Verifier(
+        now=now,
         signature_algorithm=algorithms.ED25519,
         key_resolver=_KeyResolver(public=lambda _kid: public_key),
     )

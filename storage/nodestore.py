@@ -100,6 +100,17 @@ class NewOutbox:
 
 
 @dataclass(frozen=True, slots=True)
+class NewSent:
+    envelope_id: str
+    type: str
+    recipients: Sequence[str]
+    tlp: str
+    created_at: int
+    expires_at: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class NewReceived:
     origin: str
     envelope_id: str
@@ -153,6 +164,15 @@ def _audit_hash(prev: bytes, at: int, actor: str, action: str, subject: str, det
 
 
 GENESIS = b"\0" * 32
+
+
+def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> sa.Insert:
+    """INSERT that skips rows whose key exists (SQLite and PostgreSQL alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 class NodeTx:
@@ -221,16 +241,14 @@ class NodeTx:
             )
         )
 
-    async def record_sent(
-        self, *, envelope_id: str, type: str, recipients: Sequence[str], tlp: str,
-        created_at: int, expires_at: int, payload: bytes,
-    ) -> None:
-        await self.conn.execute(
-            sa.insert(sent).values(
-                envelope_id=envelope_id, type=type, recipients=list(recipients), tlp=tlp,
-                created_at=created_at, expires_at=expires_at, payload=payload,
+    async def record_sent(self, items: Sequence[NewSent]) -> None:
+        if items:
+            await self.conn.execute(
+                sa.insert(sent),
+                [dict(envelope_id=i.envelope_id, type=i.type, recipients=list(i.recipients),
+                      tlp=i.tlp, created_at=i.created_at, expires_at=i.expires_at,
+                      payload=i.payload) for i in items],
             )
-        )
 
     async def enqueue(self, items: Sequence[NewOutbox]) -> None:
         if not items:
@@ -280,20 +298,12 @@ class NodeTx:
 
     async def add_receipts(self, rows: Sequence[tuple[str, str, str, int, str]]) -> None:
         """(envelope id, peer, kind, at, receipt id); a receipt seen twice is kept once."""
-        for envelope_id, peer_id, kind, at, receipt_id in rows:
-            exists = await self.conn.scalar(
-                sa.select(sa.func.count()).select_from(receipts).where(
-                    receipts.c.envelope_id == envelope_id, receipts.c.peer_id == peer_id,
-                    receipts.c.kind == kind,
-                )
+        if rows:
+            await self.conn.execute(
+                _insert_ignore(self.conn, receipts),
+                [dict(envelope_id=e, peer_id=p, kind=k, at=at, receipt_id=r)
+                 for e, p, k, at, r in rows],
             )
-            if not exists:
-                await self.conn.execute(
-                    sa.insert(receipts).values(
-                        envelope_id=envelope_id, peer_id=peer_id, kind=kind, at=at,
-                        receipt_id=receipt_id,
-                    )
-                )
 
     async def audit(self, *, at: int, actor: str, action: str, subject: str,
                     detail: dict[str, Any] | None = None) -> None:
