@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = ksub.add_parser("rotate", help="make new keys and announce them to approved peers")
     _data(p)
 
+    p = sub.add_parser("demo", help="run a local federation of three nodes with consoles")
+    p.add_argument("--data", type=Path, default=Path("data"), metavar="DIR",
+                   help="folder holding the nodes' data folders (default: ./data)")
+    p.add_argument("--base-port", type=int, default=8471,
+                   help="first of three consecutive ports on 127.0.0.1 (default: 8471)")
+
     audit = sub.add_parser("audit", help="the append-only audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     p = asub.add_parser("verify", help="check the audit log's hash chain")
@@ -331,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_init(args)
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.data, base_port=args.base_port)
         fn = ASYNC_COMMANDS[args.command]
         return asyncio.run(_with_services(args, lambda s: fn(args, s)))
     except (CliError, ConfigError, ServiceError) as exc:
