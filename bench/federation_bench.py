@@ -27,6 +27,7 @@ import nacl.signing
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from node.localnet import LocalNode, connect, wait_for  # noqa: E402
+from node.messages import simple_alert  # noqa: E402
 
 
 def verify_ceiling(seconds: float = 2.0) -> float:
@@ -53,8 +54,11 @@ def delivered(node: LocalNode, peer: str) -> int:
 
 
 def throughput(es: LocalNode, fr: LocalNode, total: int) -> dict:
-    payload = {"headline": "Cocaína oculta en doble fondo", "quantity": "1250.500",
-               "unit": "KGM", "summary": "Incautación en contenedor refrigerado " * 8}
+    payload = simple_alert("Cocaína oculta en doble fondo de contenedor refrigerado", "es",
+                           alert_id="alert-bench", urgency="Immediate", severity="Severe")
+    payload["record"]["fields"]["description"] = {
+        "text": "Incautación en contenedor refrigerado procedente de Guayaquil. " * 6,
+        "lang": "es"}
     base = delivered(es, "fr-douane")
     cpu0 = {n.node_id: cpu_seconds(n) for n in (es, fr)}
     start = time.perf_counter()
@@ -76,7 +80,7 @@ def throughput(es: LocalNode, fr: LocalNode, total: int) -> dict:
 def latency(es: LocalNode, fr: LocalNode, samples: int) -> dict:
     times = []
     for i in range(samples):
-        sent = es.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"n": i}})
+        sent = es.send_alert(["fr-douane"], f"Alerta {i}", "es")
         row = wait_for(
             lambda eid=sent["id"]: next(
                 (m for m in fr.get("/api/v1/inbox?limit=5") if m["id"] == eid), None),

@@ -13,9 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from protocol import PeerAction
+from translation import SUPPORTED_LANGUAGES, best_language, normalise_language
 
 from .appkeys import API_TOKEN, DELIVERY, SERVICES
-from .services import ServiceError
+from .services import RecordProblems, ServiceError
 
 routes = web.RouteTableDef()
 
@@ -34,6 +35,9 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         return error(401, "unauthorized", "a valid bearer token is required")
     try:
         return await handler(request)
+    except RecordProblems as exc:
+        return web.json_response({"error": {"reason": "record_invalid", "detail": str(exc),
+                                            "problems": exc.to_json()}}, status=exc.status)
     except ServiceError as exc:
         return error(exc.status, "refused", str(exc))
 
@@ -115,8 +119,22 @@ async def send_bulk(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/inbox")
 async def inbox(request: web.Request) -> web.Response:
+    """Received messages; rendered in ?lang= or, failing that, the Accept-Language."""
     limit = _int_query(request, "limit", 100)
-    return web.json_response(await request.app[SERVICES].inbox(limit=limit))
+    lang = reader_language(request)
+    return web.json_response(await request.app[SERVICES].inbox(limit=limit, lang=lang))
+
+
+def reader_language(request: web.Request) -> str | None:
+    """The reader's language: ?lang=, else Accept-Language; None when neither is given."""
+    if "lang" in request.query:
+        lang = normalise_language(request.query["lang"])
+        if lang is None:
+            raise ServiceError(f"unknown language {request.query['lang']!r}; "
+                               f"one of: {', '.join(SUPPORTED_LANGUAGES)}")
+        return lang
+    header = request.headers.get("Accept-Language")
+    return best_language(header) if header else None
 
 
 @routes.post("/api/v1/inbox/{envelope_id}/read")

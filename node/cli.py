@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from protocol import TLP, NodeKeys, PeerAction
+from translation import SUPPORTED_LANGUAGES, normalise_language
 
+from . import messages
 from .clock import SystemClock, iso
 from .config import Config, ConfigError, load, render, validate
 from .identity import new_api_token, save_keys
@@ -83,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data(p)
     _json_flag(p)
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--lang", help="render the messages in this language (ar, zh, en, fr, pt, "
+                                  "ru, es); default: the table")
 
     p = sub.add_parser("outbox", help="messages sent and their delivery state")
     _data(p)
@@ -258,9 +262,21 @@ def _no_float(text: str) -> Any:
 
 
 async def cmd_inbox(args: argparse.Namespace, s: NodeServices) -> int:
-    rows = await s.inbox(limit=args.limit)
+    lang = None
+    if args.lang:
+        lang = normalise_language(args.lang)
+        if lang is None:
+            raise CliError(f"unknown language {args.lang!r}; one of: {', '.join(SUPPORTED_LANGUAGES)}")
+    rows = await s.inbox(limit=args.limit, lang=lang)
     if args.json:
         _print_json(rows)
+        return 0
+    if lang:
+        for r in rows:
+            print(f"── {r['id']}  {r['from']}  {r['type']}  TLP:{r['tlp']}  {iso(r['received_at'])}")
+            print(messages.rendered_text(r["payload"], lang, catalog=s.catalog,
+                                         node_lang=s.node_lang))
+            print()
         return 0
     for r in rows:
         r["received"] = iso(r["received_at"])

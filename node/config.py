@@ -43,6 +43,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "storage": {
         "url": Key(str, "", "database URL; empty: SQLite file node.db in the data folder"),
+        "cases_url": Key(str, "", "cases database URL; empty: SQLite file cases.db in the data "
+                         "folder"),
+        "persons_url": Key(str, "", "persons database URL; empty: SQLite file persons.db in the "
+                           "data folder"),
+        "entities_url": Key(str, "", "business entities database URL; empty: SQLite file "
+                            "entities.db in the data folder"),
         "synchronous": Key(str, "NORMAL", "SQLite synchronous mode: NORMAL or FULL",
                            r"^(NORMAL|FULL)$"),
     },
@@ -98,6 +104,22 @@ class Config:
     @property
     def database_url(self) -> str:
         return self.values["storage"]["url"] or f"sqlite+aiosqlite:///{self.data_dir / 'node.db'}"
+
+    @property
+    def cases_url(self) -> str:
+        return self._record_url("cases")
+
+    @property
+    def persons_url(self) -> str:
+        return self._record_url("persons")
+
+    @property
+    def entities_url(self) -> str:
+        return self._record_url("entities")
+
+    def _record_url(self, name: str) -> str:
+        return (self.values["storage"][f"{name}_url"]
+                or f"sqlite+aiosqlite:///{self.data_dir / f'{name}.db'}")
 
     @property
     def listen(self) -> tuple[str, int]:

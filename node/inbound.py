@@ -36,7 +36,9 @@ from protocol import (
 from protocol.codec import pack_decoded
 from protocol.peerstate import REFUSAL_REASON, TRANSITIONS
 from storage.nodestore import KeyRow, NewReceived, NodeTx, PeerRow
+from translation import Catalog
 
+from . import messages
 from .clock import to_datetime
 from .services import NodeServices
 
@@ -175,7 +177,7 @@ def _check_envelope(services: NodeServices, state: _BatchState, env: Envelope, n
         raise ProtocolError(Reason.UNKNOWN_KEY, "payload is not sealed to a key of ours")
     payload = read_payload(env, recipient=services.node_id,
                            shared_key=services.shared_key(own, key.enc_public))
-    _check_payload(env, payload, peer)
+    _check_payload(env, payload, peer, services.catalog)
     if env.type is MessageType.KEY_ROTATE:
         # Later envelopes of the same batch may already be signed with the new key.
         doc = _keydoc_of(payload, env.sender)
@@ -183,9 +185,11 @@ def _check_envelope(services: NodeServices, state: _BatchState, env: Envelope, n
     return payload
 
 
-def _check_payload(env: Envelope, payload: dict, peer: PeerRow) -> None:
+def _check_payload(env: Envelope, payload: dict, peer: PeerRow, catalog: Catalog) -> None:
     """Refuse a node-to-node message whose payload we could not apply."""
-    if env.type is MessageType.RECEIPT:
+    if env.type in RECEIPTED:
+        messages.check(payload, catalog)
+    elif env.type is MessageType.RECEIPT:
         ids = payload.get("ids")
         if payload.get("kind") not in ("delivered", "read") or not isinstance(ids, list) or not all(
             isinstance(i, str) for i in ids

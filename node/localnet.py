@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,13 @@ class LocalNode:
 
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, body if body is not None else {})
+
+    def send_alert(self, to: list[str], headline: str, lang: str = "es", **extra: Any) -> Any:
+        """Send a simple alert through the local API; returns {"id": envelope id}."""
+        from .messages import simple_alert
+
+        payload = simple_alert(headline, lang, alert_id=f"alert-{uuid.uuid4()}")
+        return self.post("/api/v1/messages", {"to": to, "payload": payload, **extra})
 
     def peer_status(self, peer_id: str) -> str | None:
         for p in self.get("/api/v1/peers"):

@@ -35,7 +35,9 @@ from protocol import (
     transport,
 )
 from storage.nodestore import NewOutbox, NewSent, NodeStore, NodeTx, PeerRow
+from translation import Catalog, Problem, default_catalog
 
+from . import messages
 from .clock import DAY_MS, Clock, SystemClock, to_datetime
 from .config import Config
 from .identity import load_keys, save_keys
@@ -55,6 +57,18 @@ class ServiceError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+class RecordProblems(ServiceError):
+    """Records that do not fit the catalog, with every problem."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s): {messages.describe(list(problems))}", 422)
+        self.problems = list(problems)
+
+    def to_json(self) -> list[dict[str, str | None]]:
+        return [{"path": p.path, "code": str(p.code), "given": p.given, "expected": p.expected}
+                for p in self.problems]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +93,8 @@ class NodeServices:
         self._signers: dict[str, Signer] = {}
         self._pairwise: dict[tuple[str, bytes], bytes] = {}
         self._peers: dict[str, tuple[float, PeerRow | None]] = {}
+        self.catalog: Catalog = default_catalog()
+        self.node_lang: str = config["node"]["languages"][0]
         #: Called with a peer id after something was queued for it (the delivery wakes up).
         self.on_enqueued: Callable[[str], None] = lambda _peer: None
 
@@ -236,17 +252,22 @@ class NodeServices:
         )
         return ids[0]
 
-    async def send_many(self, messages: Sequence[Mapping[str, Any]], *, actor: str) -> list[str]:
+    async def send_many(self, items: Sequence[Mapping[str, Any]], *, actor: str) -> list[str]:
         """Queue many messages in one transaction (each a dict of send()'s arguments)."""
         prepared: list[tuple[Envelope, list[PeerRow], bytes]] = []
         peer_cache: dict[str, PeerRow] = {}
-        for m in messages:
+        for m in items:
             to = list(m["to"])
             missing = [p for p in to if p not in peer_cache]
             for p in await self.approved_peers(missing) if missing else []:
                 peer_cache[p.node_id] = p
             peers = [peer_cache[p] for p in dict.fromkeys(to)]
             mtype = _user_type(m.get("type", MessageType.ALERT.value))
+            if not isinstance(m["payload"], Mapping):
+                raise ServiceError("a message's payload is a JSON object")
+            found = messages.problems(m["payload"], self.catalog)
+            if found:
+                raise RecordProblems(found)
             try:
                 handling = [Handling(code=h["code"], text=h.get("text", ""))
                             for h in m.get("handling", ())]
@@ -445,17 +466,25 @@ class NodeServices:
 
     # -- reading -----------------------------------------------------------------------
 
-    async def inbox(self, *, limit: int = 100, unread_only: bool = False) -> list[dict[str, Any]]:
+    async def inbox(self, *, limit: int = 100, unread_only: bool = False,
+                    lang: str | None = None) -> list[dict[str, Any]]:
+        """Received alerts and bulletins, newest first; rendered in lang when given."""
         rows = await self.store.list_received(
             types=[MessageType.ALERT.value, MessageType.BULLETIN.value], limit=limit,
             unread_only=unread_only,
         )
-        return [
-            {"id": r.envelope_id, "from": r.origin, "type": r.type, "tlp": r.tlp,
-             "catalog": r.catalog, "created_at": r.created_at, "received_at": r.received_at,
-             "via": r.via, "read_at": r.read_at, "payload": _jsonable(decode(r.payload))}
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            payload = decode(r.payload)
+            item = {"id": r.envelope_id, "from": r.origin, "type": r.type, "tlp": r.tlp,
+                    "catalog": r.catalog, "created_at": r.created_at,
+                    "received_at": r.received_at, "via": r.via, "read_at": r.read_at,
+                    "payload": _jsonable(payload)}
+            if lang:
+                item["rendered"] = messages.rendered(payload, lang, catalog=self.catalog,
+                                                     node_lang=self.node_lang)
+            out.append(item)
+        return out
 
     async def mark_read(self, envelope_id: str, *, actor: str = "cli") -> bool:
         """Mark a received message read and send a signed read receipt to its originator."""

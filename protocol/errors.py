@@ -39,6 +39,7 @@ class Reason(StrEnum):
     NOT_A_RECIPIENT = "not_a_recipient"
     BAD_KEY_DOCUMENT = "bad_key_document"
     BAD_STATE = "bad_state"
+    RECORD_INVALID = "record_invalid"
 
 
 #: The HTTP status each reason is answered with (all 4xx: a bad message is never a 5xx).
@@ -69,6 +70,7 @@ STATUS_HINTS: dict[Reason, int] = {
     Reason.NOT_A_RECIPIENT: 403,
     Reason.BAD_KEY_DOCUMENT: 400,
     Reason.BAD_STATE: 409,
+    Reason.RECORD_INVALID: 422,
 }
 
 

@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from node.cli import build_parser, main
+from node.messages import simple_alert
 
 
 def all_commands(parser: argparse.ArgumentParser, prefix=()):
@@ -75,7 +76,7 @@ def test_send_refuses_unknown_peers_and_bad_files_and_queues_nothing(tmp_path, c
     init(tmp_path)
     data = str(tmp_path / "n")
     message = tmp_path / "m.json"
-    message.write_text(json.dumps({"type": "alert", "payload": {"a": "b"}}))
+    message.write_text(json.dumps({"type": "alert", "payload": simple_alert("x", "en", alert_id="a-1")}))
     assert main(["send", "--data", data, "--to", "fr-douane", "--file", str(message)]) == 2
     assert "unknown peer 'fr-douane'" in capsys.readouterr().err
     message.write_text('{"payload": {"quantity": 12.5}}')

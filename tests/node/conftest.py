@@ -22,6 +22,7 @@ from node.app import create_app
 from node.appkeys import SERVICES
 from node.config import load, render
 from node.identity import read_api_token
+from node.messages import simple_alert
 from node.services import NodeServices
 from protocol import MessageType, Outcome, PeerAction, PeerStatus, Reason, decode_keydoc
 from protocol.errors import STATUS_HINTS
@@ -135,7 +136,7 @@ class NodeUnderTest:
 
     async def assert_sentinel_accepted(self, peer: FakePeer) -> str:
         """A good alert from peer, sent now, is accepted and stored; returns its id."""
-        env = peer.envelope({"subject": "sentinel"})
+        env = peer.envelope(simple_alert("sentinel", "en", alert_id="alert-sentinel"))
         answer = await peer.send(env)
         assert answer.status == 200, (answer.status, answer.body[:300])
         assert answer.outcomes == [(Outcome.ACCEPTED.value, "")]

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import HTTPMessageSigner, algorithms
 
+from node.messages import simple_alert
 from protocol import (
     TLP,
     Batch,
@@ -200,7 +201,7 @@ class FakePeer:
         keys = keys or self.keys
         signing = sign_with or keys
         env = compose(
-            {"subject": "sentinel"} if payload is None else payload,
+            simple_alert("sentinel", "en", alert_id="alert-sentinel") if payload is None else payload,
             type=type, sender=sender or self.node_id, signer=Signer(signing.sign_secret),
             kid=keys.kid, recipients=slots or self.seal_slots(keys),
             now_ms=now_ms() if created is None else created, tlp=tlp,

@@ -18,6 +18,7 @@ import msgpack
 import pytest
 from fakepeer import BATCH_PATH, DROP, MSGPACK, TRUST_PATH, Answer, FakePeer, now_ms
 
+from node.messages import simple_alert
 from protocol import (
     TLP,
     Envelope,
@@ -250,7 +251,8 @@ async def test_a_chunked_body_over_max_body_bytes_is_refused_as_too_large(node, 
 
 
 async def test_a_batch_of_more_than_200_envelopes_is_refused_as_too_many(node, peer):
-    envelopes = [peer.envelope({"n": i}) for i in range(MAX_BATCH_ENVELOPES + 1)]
+    envelopes = [peer.envelope(simple_alert(f"n{i}", "en", alert_id=f"alert-{i}"))
+                 for i in range(MAX_BATCH_ENVELOPES + 1)]
     await node.assert_refused(await peer.send(*envelopes), Reason.TOO_MANY)
     await node.assert_sentinel_accepted(peer)
 
@@ -270,7 +272,8 @@ async def test_a_batch_that_arrives_in_pieces_is_read_whole(node, peer):
 
 
 async def test_a_batch_of_200_envelopes_is_accepted_whole(node, peer):
-    envelopes = [peer.envelope({"n": i}) for i in range(MAX_BATCH_ENVELOPES)]
+    envelopes = [peer.envelope(simple_alert(f"n{i}", "en", alert_id=f"alert-{i}"))
+                 for i in range(MAX_BATCH_ENVELOPES)]
     answer = await peer.send(*envelopes)
     assert answer.status == 200, answer.body[:300]
     assert answer.outcomes == [("accepted", "")] * MAX_BATCH_ENVELOPES
@@ -471,7 +474,7 @@ async def test_an_envelope_whose_signature_does_not_verify_is_refused_as_bad_sig
 
 
 def _payload_moved_from_another_envelope(peer: FakePeer) -> bytes:
-    donor = peer.envelope({"secret": "for another envelope"})
+    donor = peer.envelope(simple_alert("for another envelope", "en", alert_id="alert-donor"))
     return peer.wire(peer.envelope(), pl=fields(donor)["pl"])
 
 
@@ -543,15 +546,15 @@ async def test_an_envelope_repeated_within_one_batch_is_answered_as_duplicate_an
 
 
 async def test_the_same_id_with_other_content_is_a_conflict_and_the_first_stands(node, peer):
-    first = peer.envelope({"subject": "first"})
+    first = peer.envelope(simple_alert("first", "en", alert_id="alert-1"))
     await peer.send(first)
     await node.assert_newly_stored((peer.node_id, first.id))
-    second = peer.envelope({"subject": "second"}, envelope_id=first.id)
+    second = peer.envelope(simple_alert("second", "en", alert_id="alert-2"), envelope_id=first.id)
     await node.assert_refused(await peer.send(second), Reason.CONFLICT)
     assert (await node.stored())[(peer.node_id, first.id)] == first.encode()
     # Within one batch too: the first of the two is kept.
-    third = peer.envelope({"subject": "third"})
-    fourth = peer.envelope({"subject": "fourth"}, envelope_id=third.id)
+    third = peer.envelope(simple_alert("third", "en", alert_id="alert-3"))
+    fourth = peer.envelope(simple_alert("fourth", "en", alert_id="alert-4"), envelope_id=third.id)
     answer = await peer.send(third, fourth)
     assert answer.outcomes == [("accepted", ""), ("rejected", "conflict")]
     assert any("conflict" in line for line in node.refusals_logged())
@@ -561,7 +564,8 @@ async def test_the_same_id_with_other_content_is_a_conflict_and_the_first_stands
 
 
 async def test_a_mixed_batch_stores_only_the_good_envelopes_and_answers_each(node, peer):
-    good = [peer.envelope({"n": 1}), peer.envelope({"n": 2})]
+    good = [peer.envelope(simple_alert("one", "en", alert_id="alert-1")),
+            peer.envelope(simple_alert("two", "en", alert_id="alert-2"))]
     forged = peer.envelope(sign_with=NodeKeys.generate())
     expired = peer.envelope(created=now_ms() - 2 * DAY_MS, lifetime_ms=DAY_MS)
     answer = await peer.send(good[0], forged, b"\xc1", good[1], expired)
@@ -712,6 +716,62 @@ async def test_an_approval_naming_another_key_is_refused_as_bad_key_document(nod
     assert (await peer.send(good)).outcomes == [("accepted", "")]
     await node.assert_newly_stored((peer.node_id, good.id))
     await node.assert_sentinel_accepted(peer)
+
+
+# -- what an alert carries ---------------------------------------------------------------
+
+
+def _bad_alert() -> dict:
+    payload = simple_alert("Contenedor sospechoso", "es", alert_id="alert-bad")
+    fields = payload["record"]["fields"]
+    fields["urgency"] = "Whenever"  # not a CAP urgency
+    fields["severity"] = 3  # wrong type
+    del fields["certainty"]  # required
+    return payload
+
+
+async def test_an_alert_whose_record_breaks_the_catalog_is_refused_as_record_invalid_listing_every_problem(
+    node, peer
+):
+    answer = await peer.send(peer.envelope(_bad_alert()))
+    await node.assert_refused(answer, Reason.RECORD_INVALID)
+    detail = answer.result().results[0].detail
+    for problem in ("record.fields.urgency: unknown_code", "record.fields.severity: wrong_type",
+                    "record.fields.certainty: missing_required"):
+        assert problem in detail, detail
+    await node.assert_sentinel_accepted(peer)
+
+
+async def test_an_alert_carrying_a_record_it_does_not_announce_is_refused_as_record_invalid(
+    node, peer
+):
+    payload = simple_alert("Persona", "es", alert_id="alert-p")
+    payload["carried"] = [{"type": "person", "id": "p-1", "catalog_version": 1,
+                           "fields": {"names": []}}]
+    await node.assert_refused(await peer.send(peer.envelope(payload)), Reason.RECORD_INVALID)
+    await node.assert_sentinel_accepted(peer)
+
+
+async def test_an_alert_from_a_newer_catalog_is_accepted_and_its_unknown_codes_are_flagged(
+    node, peer
+):
+    payload = simple_alert("Nuevo tipo de alerta", "es", alert_id="alert-new", catalog_version=9)
+    payload["record"]["fields"]["urgency"] = "Imminent"  # a code our catalog does not know yet
+    env = peer.envelope(payload)
+    answer = await peer.send(env)
+    assert answer.outcomes == [("accepted", "")], answer.body[:300]
+    await node.assert_newly_stored((peer.node_id, env.id))
+    status, inbox = await node.api("GET", "/api/v1/inbox?lang=fr")
+    assert status == 200
+    alert = next(m for m in inbox if m["id"] == env.id)["rendered"]["alert"]
+    assert alert["newer_catalog"] is True and alert["has_unknown"] is True
+    urgency = next(f for f in alert["fields"] if f["name"] == "urgency")["values"][0]
+    assert (urgency["code"], urgency["unknown"], urgency["label"]["text"]) == (
+        "Imminent", True, "Imminent")
+    certainty = next(f for f in alert["fields"] if f["name"] == "certainty")["values"][0]
+    assert certainty["label"] == {"text": "Probable (probabilité > ~50 %)", "lang": "fr",
+                                  "fallback": False}
+    assert not certainty["unknown"]
 
 
 # -- the checklist itself ----------------------------------------------------------------

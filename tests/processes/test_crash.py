@@ -6,6 +6,7 @@ import sqlite3
 import time
 
 from node.localnet import connect, wait_for
+from node.messages import simple_alert
 
 TOTAL = 2000
 
@@ -23,7 +24,7 @@ def stored_alerts(node) -> int:
 def send_stream(sender, to: str, total: int) -> list[str]:
     ids: list[str] = []
     for start in range(0, total, 200):
-        batch = [{"to": [to], "payload": {"n": i, "headline": f"Alert {i}"}}
+        batch = [{"to": [to], "payload": simple_alert(f"Alerta {i}", "es", alert_id=f"alert-{i}")}
                  for i in range(start, min(total, start + 200))]
         ids += sender.post("/api/v1/messages/bulk", {"messages": batch})["ids"]
     return ids
@@ -43,7 +44,8 @@ def test_a_receiver_killed_mid_stream_gets_all_2000_messages_exactly_once(make_n
     wait_for(lambda: len(inbox_ids(fr)) >= TOTAL, timeout=120, what="all messages")
     got = inbox_ids(fr)
     assert len(got) == TOTAL and set(got) == set(sent)
-    payloads = sorted(m["payload"]["n"] for m in fr.get("/api/v1/inbox?limit=10000"))
+    payloads = sorted(int(m["payload"]["record"]["id"].split("-")[1])
+                      for m in fr.get("/api/v1/inbox?limit=10000"))
     assert payloads == list(range(TOTAL))
     wait_for(lambda: not es.get("/api/v1/outbox?state=pending&limit=10000"), timeout=60,
              what="sender's outbox drained")

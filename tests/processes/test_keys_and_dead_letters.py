@@ -16,17 +16,17 @@ def test_a_key_rotation_reaches_peers_and_messages_in_flight_are_still_accepted(
     connect(es, fr)
     old_kid = es.get("/api/v1/node")["kid"]
     fr.stop()
-    before = es.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"n": "before"}})
+    before = es.send_alert(["fr-douane"], "before", "es")
     rotated = es.post("/api/v1/keys/rotate")
     assert rotated["kid"] != old_kid and rotated["announced_to"] == 1
-    after = es.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"n": "after"}})
+    after = es.send_alert(["fr-douane"], "after", "es")
     fr.start()
     wait_for(lambda: {before["id"], after["id"]} <= inbox_ids(fr), what="both messages")
     es_seen_by_fr = next(p for p in fr.get("/api/v1/peers") if p["id"] == "es-aduana")
     keys = {k["kid"]: k["valid_until"] for k in es_seen_by_fr["keys"]}
     assert keys[rotated["kid"]] is None and keys[old_kid] is not None
     # fr now seals to es's new key, and es opens it
-    reply = fr.post("/api/v1/messages", {"to": ["es-aduana"], "payload": {"n": "reply"}})
+    reply = fr.send_alert(["es-aduana"], "réponse", "fr")
     wait_for(lambda: reply["id"] in inbox_ids(es), what="reply sealed to the new key")
     out = json.loads(es.cli("keys", "show", "--data", str(es.data), "--json").stdout)
     assert [k["kid"] for k in out["keys"] if k["current"]] == [rotated["kid"]]
@@ -38,7 +38,7 @@ def test_the_rotated_key_survives_a_restart_of_the_rotating_node(make_node):
     es.cli("keys", "rotate", "--data", str(es.data))  # by the CLI while the node runs
     es.stop()
     es.start()
-    sent = es.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"n": 1}})
+    sent = es.send_alert(["fr-douane"], "x", "es")
     wait_for(lambda: sent["id"] in inbox_ids(fr), what="delivery after restart")
     assert es.get("/api/v1/node")["kid"] == json.loads(
         es.cli("keys", "show", "--data", str(es.data), "--json").stdout)["keys"][-1]["kid"]
@@ -52,7 +52,7 @@ def test_a_message_that_cannot_be_delivered_is_dead_lettered_then_retried(make_n
     fr = make_node("fr-douane")
     connect(es, fr)
     fr.stop()
-    sent = es.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"n": 1}})
+    sent = es.send_alert(["fr-douane"], "x", "es")
     dead = wait_for(lambda: es.get("/api/v1/outbox?state=dead"), timeout=30, what="dead letter")
     assert dead[0]["id"] == sent["id"] and "gave up" in dead[0]["last_error"]
     listed = json.loads(es.cli("outbox", "--data", str(es.data), "--state", "dead",

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from node.localnet import NodeApiError, connect, wait_for
+from node.messages import simple_alert
 
-ALERT = {"headline": "Cocaína en contenedor refrigerado", "quantity": "1250.5", "unit": "KGM"}
+ALERT = simple_alert("Cocaína en contenedor refrigerado", "es", alert_id="alert-0001")
 
 
 def outbox_entry(node, envelope_id, peer):
@@ -59,7 +60,7 @@ def test_three_nodes_each_receive_one_copy_of_a_message_sent_to_two_peers(make_n
     for node in (fr, ma):
         inbox = wait_for(lambda n=node: n.get("/api/v1/inbox"), what=f"{node.node_id} inbox")
         assert [m["id"] for m in inbox] == [sent["id"]]
-    reply = ma.post("/api/v1/messages", {"to": ["fr-douane"], "payload": {"re": sent["id"]}})
+    reply = ma.send_alert(["fr-douane"], "رد", "ar")
     got = wait_for(lambda: [m for m in fr.get("/api/v1/inbox") if m["id"] == reply["id"]])
     assert got[0]["from"] == "ma-adii"
     # es is not a recipient of ma's reply
