@@ -119,10 +119,13 @@ class LocalNode:
 
     # -- local API ---------------------------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
+    def request(self, method: str, path: str, body: Any = None, *, auth: bool = True,
+                headers: dict[str, str] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         if auth:
             token = (self.data / "api-token").read_text().strip()
             req.add_header("Authorization", f"Bearer {token}")
