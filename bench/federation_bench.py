@@ -57,7 +57,7 @@ def throughput(es: LocalNode, fr: LocalNode, total: int) -> dict:
     payload = simple_alert("Cocaína oculta en doble fondo de contenedor refrigerado", "es",
                            alert_id="alert-bench", urgency="Immediate", severity="Severe")
     payload["record"]["fields"]["description"] = {
-        "text": "Incautación en contenedor refrigerado procedente de Guayaquil. " * 6,
+        "text": ("Incautación en contenedor refrigerado procedente de Guayaquil. " * 6).strip(),
         "lang": "es"}
     base = delivered(es, "fr-douane")
     cpu0 = {n.node_id: cpu_seconds(n) for n in (es, fr)}

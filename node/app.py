@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import api, federation
-from .appkeys import API_TOKEN, CONFIG, DELIVERY, SERVICES
+from . import api, federation, records_api
+from .appkeys import API_TOKEN, CONFIG, DELIVERY, RECORDS, SERVICES
 from .clock import Clock
 from .config import Config
 from .delivery import DeliveryManager
 from .identity import read_api_token
+from .records import RecordService
 from .services import NodeServices
 
 log = logging.getLogger("ncen.node")
@@ -54,9 +55,16 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         yield
         await manager.stop()
 
-    app.cleanup_ctx.extend([services_ctx, delivery_ctx])
+    async def records_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[RECORDS] = await RecordService.open(config, clock=clock,
+                                                catalog=lambda: app[SERVICES].catalog)
+        yield
+        await app[RECORDS].close()
+
+    app.cleanup_ctx.extend([services_ctx, records_ctx, delivery_ctx])
     app.add_routes(federation.routes)
     app.add_routes(api.routes)
+    app.add_routes(records_api.routes)
     from admin_ui import setup as setup_console
 
     setup_console(app)

@@ -16,7 +16,7 @@ from typing import Any
 from protocol import TLP, NodeKeys, PeerAction
 from translation import SUPPORTED_LANGUAGES, normalise_language
 
-from . import messages
+from . import cli_records, messages
 from .clock import SystemClock, iso
 from .config import Config, ConfigError, load, render, validate
 from .identity import new_api_token, save_keys
@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-port", type=int, default=8471,
                    help="first of three consecutive ports on 127.0.0.1 (default: 8471)")
 
+    cat = sub.add_parser("catalog", help="the catalog of record types, fields and code lists")
+    csub = cat.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    p = csub.add_parser("show", help="the catalog version in use")
+    _data(p)
+    p = csub.add_parser("publish", help="as the catalog authority: send a newer catalog, "
+                                        "signed, to every approved peer")
+    _data(p)
+    p.add_argument("--from", dest="source", required=True, type=Path, metavar="FOLDER",
+                   help="folder holding catalog.json, field_labels.json and lists/")
+
     audit = sub.add_parser("audit", help="the append-only audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     p = asub.add_parser("verify", help="check the audit log's hash chain")
@@ -120,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = asub.add_parser("list", help="latest audit entries")
     _data(p)
     _json_flag(p)
+    cli_records.add_parsers(sub)
     return parser
 
 
@@ -341,9 +352,19 @@ async def cmd_audit(args: argparse.Namespace, s: NodeServices) -> int:
     return 0
 
 
+async def cmd_catalog(args: argparse.Namespace, s: NodeServices) -> int:
+    if args.catalog_command == "publish":
+        version, told = await s.publish_catalog(args.source)
+        print(f"Catalog version {version} installed and sent to {told} peer(s).")
+        return 0
+    authority = s.config["catalog"]["authority"] or "none"
+    print(f"Catalog version {s.catalog.version} (authority: {authority})")
+    return 0
+
+
 ASYNC_COMMANDS = {"peer": cmd_peer, "send": cmd_send, "inbox": cmd_inbox,
                   "outbox": cmd_outbox, "retry": cmd_retry, "keys": cmd_keys,
-                  "audit": cmd_audit}
+                  "audit": cmd_audit, "catalog": cmd_catalog, **cli_records.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                      "how often the outbox is checked for work queued by "
                                      "other processes", None, 0.01),
     },
+    "catalog": {
+        "authority": Key(str, "", "node id whose signed catalog updates are accepted; empty: "
+                                  "none"),
+    },
     "keys": {
         "rotation_grace_days": Key((int, float), 7, "how long a rotated key stays valid",
                                    None, 0),

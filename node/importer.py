@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .records import ImportRow, problem
+from .record_prep import ImportRow, problem
 
 
 class ImportFileError(ValueError):
@@ -118,34 +118,6 @@ CSV_COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-_SEGMENT = re.compile(r"(\w+)(?:\[(\d+|\*)\])?")
-
-
-def _set(fields: dict[str, Any], path: str, value: Any, index: int = 0) -> None:
-    """Put value at path (``commodity[0].quantity.value``), making what is missing."""
-    target: Any = fields
-    segments = path.split(".")
-    for position, segment in enumerate(segments):
-        match = _SEGMENT.fullmatch(segment)
-        assert match is not None, path
-        key, item = match[1], match[2]
-        last = position == len(segments) - 1
-        if item is None:
-            if last:
-                target[key] = value
-            else:
-                target = target.setdefault(key, {})
-            continue
-        items = target.setdefault(key, [])
-        slot = index if item == "*" else int(item)
-        while len(items) <= slot:
-            items.append({})
-        if last:
-            items[slot] = value
-        else:
-            target = items[slot]
-
-
 def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
@@ -178,30 +150,74 @@ def _aliases(cell: str) -> list[dict[str, str]]:
     return out
 
 
+Parse = Callable[[str, str], Any]
+"""(cell, the row's language) -> the field's value."""
+
+_PARSERS: dict[str, Parse] = {
+    "value": lambda cell, lang: cell,
+    "text": lambda cell, lang: {"text": cell, "lang": lang},
+    "list": lambda cell, lang: _split(cell),
+    "party": lambda cell, lang: _party(cell),
+    "case": lambda cell, lang: _case_links(cell),
+    "alias": lambda cell, lang: _aliases(cell),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """A group of the record a CSV row fills: its leaves (key, column, parse) and its
+    subgroups (key, node, whether it is the first item of a list)."""
+
+    leaves: list[tuple[str, str, Parse]]
+    groups: list[tuple[str, _Node, bool]]
+
+    def build(self, cells: dict[str, str], lang: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, column, parse in self.leaves:
+            cell = cells.get(column)
+            if cell:
+                out[key] = parse(cell, lang)
+        for key, node, first_item in self.groups:
+            group = node.build(cells, lang)
+            if group:
+                out[key] = [group] if first_item else group
+        return out
+
+
+def _each(inner_key: str) -> Parse:
+    """A list with an item per value: ``PA;MA`` -> [{"country": "PA"}, {"country": "MA"}]."""
+    return lambda cell, lang: [{inner_key: part} for part in _split(cell)]
+
+
+@cache
+def _tree(record_type: str) -> _Node:
+    """The columns of a record type as the tree of groups they fill, made once."""
+    root = _Node([], [])
+    for column in CSV_COLUMNS[record_type]:
+        if not column.path:
+            continue
+        path, parse = column.path, _PARSERS.get(column.kind)
+        if column.kind == "each":  # "route.transit[*].country": the list is the leaf
+            path, _, inner = path.partition("[*].")
+            parse = _each(inner)
+        *parents, leaf = path.split(".")
+        node = root
+        for segment in parents:
+            key, first_item = segment.removesuffix("[0]"), segment.endswith("[0]")
+            found = next((n for k, n, _ in node.groups if k == key), None)
+            if found is None:
+                found = _Node([], [])
+                node.groups.append((key, found, first_item))
+            node = found
+        assert parse is not None, column
+        node.leaves.append((leaf, column.name, parse))
+    return root
+
+
 def record_from_csv(record_type: str, cells: dict[str, str], *, lang: str,
                     catalog_version: int) -> dict[str, Any]:
     """The record (without id) a CSV row makes; cells are column -> trimmed text."""
-    fields: dict[str, Any] = {}
-    for column in CSV_COLUMNS[record_type]:
-        cell = cells.get(column.name)
-        if not cell or not column.path:
-            continue
-        kind = column.kind
-        if kind == "value":
-            _set(fields, column.path, cell)
-        elif kind == "text":
-            _set(fields, column.path, {"text": cell, "lang": cells.get("lang") or lang})
-        elif kind == "list":
-            _set(fields, column.path, _split(cell))
-        elif kind == "each":
-            for index, part in enumerate(_split(cell)):
-                _set(fields, column.path, part, index)
-        elif kind == "party":
-            _set(fields, column.path, _party(cell))
-        elif kind == "case":
-            _set(fields, column.path, _case_links(cell))
-        elif kind == "alias":
-            _set(fields, column.path, _aliases(cell))
+    fields = _tree(record_type).build(cells, cells.get("lang") or lang)
     return {"type": record_type, "catalog_version": catalog_version, "fields": fields}
 
 
@@ -217,25 +233,31 @@ def _column_patterns(record_type: str) -> tuple[tuple[re.Pattern[str], str, str]
     return tuple(sorted(patterns, key=lambda p: -len(p[1])))
 
 
-def column_of(record_type: str) -> Callable[[str], str | None]:
+def column_of(record_type: str) -> CsvColumns:
     """problem path -> the CSV column it came from, for the import report."""
-    patterns = _column_patterns(record_type)
+    return CsvColumns(record_type)
 
-    def find(path: str) -> str | None:
+
+@dataclass(frozen=True, slots=True)
+class CsvColumns:
+    """The CSV column of a problem's path; a class, so that it can be sent to an import's
+    worker processes."""
+
+    record_type: str
+
+    def __call__(self, path: str) -> str | None:
         if path == "source_id":
             return "source_id"
         if path.endswith(".lang"):
             return "lang"
-        for regex, _, name in patterns:
+        for regex, _, name in _column_patterns(self.record_type):
             if regex.match(path):
                 return name
         # A group missing as a whole: its first column (in the convention's order).
-        for column in CSV_COLUMNS[record_type]:
+        for column in CSV_COLUMNS[self.record_type]:
             if column.path and ("fields." + column.path).startswith(path + "."):
                 return column.name
         return None
-
-    return find
 
 
 def _delimiter(header_line: str) -> str:

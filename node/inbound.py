@@ -38,7 +38,7 @@ from protocol.peerstate import REFUSAL_REASON, TRANSITIONS
 from storage.nodestore import KeyRow, NewReceived, NodeTx, PeerRow
 from translation import Catalog
 
-from . import messages
+from . import catalogs, messages
 from .clock import to_datetime
 from .services import NodeServices
 
@@ -178,6 +178,16 @@ def _check_envelope(services: NodeServices, state: _BatchState, env: Envelope, n
     payload = read_payload(env, recipient=services.node_id,
                            shared_key=services.shared_key(own, key.enc_public))
     _check_payload(env, payload, peer, services.catalog)
+    if env.type is MessageType.CATALOG_UPDATE:
+        authority = services.config["catalog"]["authority"]
+        if env.sender != authority:
+            raise ProtocolError(Reason.UNTRUSTED_SENDER,
+                                f"{env.sender} is not the catalog authority ({authority or 'none'})")
+        # Installed (checked whole, then renamed into place) before the batch commits; a
+        # retry of the same update after a crash is then answered as already held.
+        if catalogs.check_update(payload, services.catalog) > services.catalog.version:
+            services.catalog = catalogs.install(services.config.data_dir, payload,
+                                                services.catalog)
     if env.type is MessageType.KEY_ROTATE:
         # Later envelopes of the same batch may already be signed with the new key.
         doc = _keydoc_of(payload, env.sender)
@@ -203,8 +213,6 @@ def _check_payload(env: Envelope, payload: dict, peer: PeerRow, catalog: Catalog
         _keydoc_of(payload, peer.node_id)
         if not isinstance(payload.get("grace_until"), int):
             raise ProtocolError(Reason.BAD_PAYLOAD, "grace_until must be epoch ms")
-    elif env.type is MessageType.CATALOG_UPDATE:
-        raise ProtocolError(Reason.UNSUPPORTED_TYPE, "catalog updates are not accepted yet")
 
 
 def _keydoc_of(payload: dict, node_id: str):
@@ -249,6 +257,9 @@ async def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelop
         await tx.set_peer_status(peer.node_id, status.value, reason, now)
         await tx.audit(at=now, actor=peer.node_id, action=f"peer.{action.value}",
                        subject=peer.node_id, detail={"reason": reason})
+    elif env.type is MessageType.CATALOG_UPDATE:
+        await tx.audit(at=now, actor=peer.node_id, action="catalog.installed",
+                       subject=str(services.catalog.version))
     elif env.type is MessageType.KEY_ROTATE:
         doc = _keydoc_of(payload, peer.node_id)
         # A peer may not keep an old key alive longer than our own policy allows.

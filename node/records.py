@@ -1,29 +1,28 @@
 """Records: cases, persons and business entities, as an officer, an importer or a peer
 hands them to the node. Callable alike from the API, the CLI and the console.
 
-Every record is normalised where the catalog says how (identifiers with a check, language
-tags, surrounding spaces), then validated; a refused record comes back with every
-problem found (path, what was given, what was expected), never only the first.
+Every record is normalised where the catalog says how (normalise.py: identifiers with a
+check, language tags, surrounding spaces), then validated; a refused record comes back
+with every problem found (path, what was given, what was expected), never only the first.
+Records are validated against the node's current catalog (a catalog update replaces it).
 
-An import is idempotent by the source system's record id: the node derives its own record
-id from (node id, source system, source id), so the same row always makes the same
-record, and a reference in an imported row (a case's involved person, a person's case)
-names the source id of a row of the same source system. Rows are validated and written
-in chunks; a bad row is reported and never stops the good ones. Validating one chunk runs
-in a worker thread while the previous chunk is being written.
+An import is idempotent by the source system's record id (record_prep.py). Rows are
+prepared (normalised, validated, encoded) and written in chunks, one transaction per
+chunk; a bad row is reported and never stops the good ones. With ``workers``, chunks
+are prepared in that many worker processes while the main process writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
-import unicodedata
-import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 import uuid_utils
 
@@ -38,40 +37,27 @@ from storage.records import (
     UnsupportedQuery,
     prepare,
 )
-from storage.records_schema import SOURCE_ID_LENGTH, SOURCE_SYSTEM_LENGTH
-from translation import (
-    Catalog,
-    FieldDef,
-    FieldType,
-    canonical_tag,
-    default_catalog,
-    normalise_identifier,
-    render,
-    validate,
-)
+from storage.records_schema import SOURCE_SYSTEM_LENGTH
+from translation import Catalog, default_catalog, render, validate
 
 from .clock import Clock, SystemClock
 from .config import Config
+from .normalise import for_catalog
+from .record_prep import (
+    ImportRow,
+    PreparedChunk,
+    Problem,
+    Refusal,
+    init_worker,
+    prepare_in_worker,
+    prepare_rows,
+    problem,
+    problem_line,
+    shown,
+)
 from .services import ServiceError
 
 CHUNK_SIZE = 500
-#: Namespace of the record ids derived from imported rows' source ids.
-IMPORT_NAMESPACE = uuid.UUID("6f1d2c9e-5b7a-4e0f-9a43-8c2d1e7b5f60")
-
-Problem = dict[str, Any]
-"""One problem as JSON: path, code, given, expected (and, for CSV rows, the column)."""
-
-
-def problem(path: str, code: str, given: Any, expected: str) -> Problem:
-    return {"path": path, "code": code, "given": given, "expected": expected}
-
-
-def problem_line(p: Problem) -> str:
-    where = p["path"] or "(record)"
-    if p.get("column"):
-        where += f" (column {p['column']})"
-    given = "nothing" if p["given"] is None else p["given"]
-    return f"{where}: {p['code']}: given {given}, expected {p['expected']}"
 
 
 class RecordRefused(ServiceError):
@@ -81,26 +67,6 @@ class RecordRefused(ServiceError):
         self.problems = list(problems)
         lines = "\n  ".join(problem_line(p) for p in self.problems)
         super().__init__(f"record refused, {len(self.problems)} problem(s):\n  {lines}", 422)
-
-
-class ImportRow(NamedTuple):
-    """One row to import: its number in the source (line or position), the source
-    system's id of the row, the record made from it, and problems found making it."""
-
-    number: int
-    source_id: Any
-    record: Any
-    problems: tuple[Problem, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    row: int
-    source_id: Any
-    problems: list[Problem]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "source_id": self.source_id, "problems": self.problems}
 
 
 @dataclass(slots=True)
@@ -137,91 +103,34 @@ class ImportReport:
         }
 
 
-def _clean(text: str) -> str:
-    text = text.strip()
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
-
-
-RefMap = Callable[[str, str], str]
-
-
-class Normaliser:
-    """Brings what a person typed into the catalog's canonical form, where it safely can:
-    identifiers with a check, language tags of free text, spaces around strings. Anything
-    else is left as given, for validation to report."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-
-    def record(self, record: Mapping[str, Any], refs: RefMap | None = None) -> dict[str, Any]:
-        out = dict(record)
-        type_def = self.catalog.record_types.get(out.get("type"))  # type: ignore[arg-type]
-        if type_def is not None and isinstance(out.get("fields"), dict):
-            out["fields"] = self._group(out["fields"], type_def.field_map, refs)
-        return out
-
-    def _group(self, values: dict[str, Any], field_map: Mapping[str, FieldDef],
-               refs: RefMap | None) -> dict[str, Any]:
-        out = {}
-        for name, value in values.items():
-            fd = field_map.get(name)
-            if fd is None:
-                out[name] = value
-            elif fd.repeated and isinstance(value, list):
-                out[name] = [self._value(v, fd, refs) for v in value]
-            else:
-                out[name] = self._value(value, fd, refs)
-        return out
-
-    def _value(self, value: Any, fd: FieldDef, refs: RefMap | None) -> Any:
-        kind = fd.type
-        if isinstance(value, str):
-            value = _clean(value)
-            if kind is FieldType.STRING and fd.check and value:
-                try:
-                    return normalise_identifier(fd.check, value)
-                except ValueError:
-                    return value
-            return value
-        if not isinstance(value, dict):
-            return value
-        if kind is FieldType.GROUP:
-            return self._group(value, fd.field_map, refs)
-        if kind is FieldType.TEXT:
-            out = dict(value)
-            if isinstance(out.get("text"), str):
-                out["text"] = _clean(out["text"])
-            if isinstance(out.get("lang"), str):
-                out["lang"] = canonical_tag(out["lang"].strip()) or out["lang"]
-            return out
-        if kind is FieldType.REF and refs is not None:
-            target, ref_id = value.get("type"), value.get("id")
-            if isinstance(target, str) and isinstance(ref_id, str) and ref_id.strip():
-                return {**value, "id": refs(target, ref_id.strip())}
-        return value
-
-
 class RecordService:
     """Cases, persons and entities of one node, over the record databases it opened."""
 
-    def __init__(self, store: RecordStore, *, node_id: str, catalog: Catalog | None = None,
-                 clock: Clock | None = None, node_lang: str = "en") -> None:
+    def __init__(self, store: RecordStore, *, node_id: str,
+                 catalog: Callable[[], Catalog] = default_catalog, clock: Clock | None = None,
+                 node_lang: str = "en") -> None:
         self.store = store
         self.node_id = node_id
-        self.catalog = catalog or default_catalog()
+        self._catalog = catalog
         self.clock = clock or SystemClock()
         self.node_lang = node_lang
-        self.normaliser = Normaliser(self.catalog)
 
     @classmethod
     async def open(cls, config: Config, *, clock: Clock | None = None,
+                   catalog: Callable[[], Catalog] = default_catalog,
                    types: Iterable[str] = RECORD_TYPES) -> RecordService:
+        """Open the record databases of config; catalog gives the node's current catalog
+        (NodeServices.catalog, which a catalog update replaces)."""
         urls = {"case": config.cases_url, "person": config.persons_url,
                 "entity": config.entities_url}
         store = await RecordStore.open({t: urls[t] for t in types},
                                        synchronous=config["storage"]["synchronous"])
-        return cls(store, node_id=config["node"]["id"], clock=clock,
+        return cls(store, node_id=config["node"]["id"], catalog=catalog, clock=clock,
                    node_lang=config["node"]["languages"][0])
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog()
 
     async def close(self) -> None:
         await self.store.close()
@@ -240,16 +149,17 @@ class RecordService:
         if not isinstance(record, dict):
             raise RecordRefused([problem("", "wrong_type", type(record).__name__,
                                          "a record object")])
-        record = self.normaliser.record(record)
+        catalog = self.catalog
+        record = for_catalog(catalog).record(record)
         record.setdefault("type", record_type)
-        record.setdefault("catalog_version", self.catalog.version)
+        record.setdefault("catalog_version", catalog.version)
         record.setdefault("id", record_id or str(uuid_utils.uuid7()))
-        problems = [p.to_json() for p in validate(record, self.catalog)]
-        if record["type"] != record_type:
-            problems.insert(0, problem("type", "wrong_target", repr(record["type"]),
+        problems = [p.to_json() for p in validate(record, catalog)]
+        if record["type"] != record_type and record["type"] in RECORD_TYPES:
+            problems.insert(0, problem("type", "wrong_target", shown(record["type"]),
                                        f'"{record_type}" (the kind of record asked for)'))
         if record_id is not None and record["id"] != record_id:
-            problems.insert(0, problem("id", "wrong_target", repr(record["id"]),
+            problems.insert(0, problem("id", "wrong_target", shown(record["id"]),
                                        f'"{record_id}" (the id of the record updated)'))
         if problems:
             raise RecordRefused(problems)
@@ -319,12 +229,13 @@ class RecordService:
         A record made with a newer catalog is kept with the codes we do not know yet.
         Returns, per record, its id, outcome (stored, updated, unchanged, conflict,
         refused) and problems."""
+        catalog = self.catalog
         answers: list[dict[str, Any] | None] = []
         ready: list[PreparedRecord] = []
         for record in records:
-            problems = [p.to_json() for p in validate(record, self.catalog)]
+            problems = [p.to_json() for p in validate(record, catalog)]
             if not problems and record["type"] not in self.store.databases:
-                problems = [problem("type", "wrong_target", repr(record["type"]),
+                problems = [problem("type", "wrong_target", shown(record["type"]),
                                     "a record type this node stores")]
             if problems:
                 rid = record.get("id") if isinstance(record, dict) else None
@@ -339,101 +250,84 @@ class RecordService:
             if answer is None:
                 r = next(results)
                 answer = {"id": r.id, "outcome": r.outcome.value, "problems": [
-                    problem("id", "conflict", r.id, r.detail)] if r.detail else []}
+                    problem("id", "conflict", shown(r.id), r.detail)] if r.detail else []}
             out.append(answer)
         return out
 
     # -- imports -----------------------------------------------------------------------
 
-    def import_id(self, source_system: str, source_id: str) -> str:
-        """Our record id for a source system's row: the same row, the same record."""
-        return str(uuid.uuid5(IMPORT_NAMESPACE, f"{self.node_id}\n{source_system}\n{source_id}"))
-
     async def import_rows(
         self, rows: Iterable[ImportRow], *, record_type: str, source_system: str,
         progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK_SIZE,
-        column_of: Callable[[str], str | None] | None = None,
+        column_of: Callable[[str], str | None] | None = None, workers: int = 0,
     ) -> ImportReport:
-        """Validate and store rows in chunks; every bad row is reported, none stops the rest.
+        """Prepare and store rows in chunks; every bad row is reported, none stops the rest.
 
         ``progress(n)`` is called after each chunk with the rows it held; ``column_of``
-        names the source column a problem's path came from (CSV)."""
+        (picklable) names the source column a problem's path came from (CSV);
+        ``workers`` > 0 prepares chunks in that many processes."""
         self._check_type(record_type)
         if not source_system or len(source_system) > SOURCE_SYSTEM_LENGTH:
             raise ServiceError(f"name the source system (1 to {SOURCE_SYSTEM_LENGTH} characters)")
         report = ImportReport(record_type=record_type, source_system=source_system)
         started = time.perf_counter()
-        iterator = iter(rows)
-        writing: asyncio.Task[None] | None = None
-        try:
-            while True:
-                count, ready, refused = await asyncio.to_thread(
-                    self._prepare_chunk, iterator, chunk_size, record_type, source_system,
-                    column_of)
-                if writing is not None:
-                    await writing
-                if not count:
-                    break
-                report.rows += count
-                report.refusals.extend(refused)
-                writing = asyncio.create_task(
-                    self._write_chunk(ready, count, report, source_system, progress))
-        finally:
-            if writing is not None and not writing.done():
-                writing.cancel()
+        catalog = self.catalog
+        remaining = iter(rows)
+        chunks = iter(lambda: list(islice(remaining, chunk_size)), [])
+        if workers <= 0:
+            def local(chunk: list[ImportRow]) -> Awaitable[PreparedChunk]:
+                done = asyncio.get_running_loop().create_future()
+                done.set_result(prepare_rows(
+                    chunk, catalog=catalog, node_id=self.node_id, record_type=record_type,
+                    source_system=source_system, column_of=column_of))
+                return done
+
+            await self._pipeline(chunks, local, 1, report, progress)
+        else:
+            loop = asyncio.get_running_loop()
+            # spawn: a forked child would inherit the event loop and the database threads.
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=init_worker,
+                                     initargs=(catalog, self.node_id)) as pool:
+                def remote(chunk: list[ImportRow]) -> Awaitable[PreparedChunk]:
+                    return loop.run_in_executor(pool, prepare_in_worker, chunk, record_type,
+                                                source_system, column_of)
+
+                await self._pipeline(chunks, remote, workers + 1, report, progress)
         report.seconds = time.perf_counter() - started
+        report.refusals.sort(key=lambda r: r.row)
         return report
 
-    def _prepare_chunk(
-        self, rows: Iterator[ImportRow], size: int, record_type: str, source_system: str,
-        column_of: Callable[[str], str | None] | None,
-    ) -> tuple[int, list[tuple[int, PreparedRecord]], list[Refusal]]:
-        """Make, normalise and validate up to size rows (in a worker thread)."""
-        count = 0
-        ready: list[tuple[int, PreparedRecord]] = []
-        refused: list[Refusal] = []
+    async def _pipeline(
+        self, chunks: Iterable[list[ImportRow]],
+        prepare_chunk: Callable[[list[ImportRow]], Awaitable[PreparedChunk]], depth: int,
+        report: ImportReport, progress: Callable[[int], None] | None,
+    ) -> None:
+        """Keep depth chunks being prepared ahead of the one being written, in order."""
+        chunks = iter(chunks)
+        pending: deque[Awaitable[PreparedChunk]] = deque()
+        try:
+            while True:
+                while len(pending) < depth and (chunk := next(chunks, None)) is not None:
+                    pending.append(prepare_chunk(chunk))
+                if not pending:
+                    return
+                prepared = await pending.popleft()
+                await self._write_chunk(prepared, report)
+                if progress is not None:
+                    progress(prepared.count)
+        finally:
+            for left in pending:
+                if isinstance(left, asyncio.Future):
+                    left.cancel()
 
-        def refs(target: str, source_id: str) -> str:
-            return self.import_id(source_system, source_id)
-
-        for row in islice(rows, size):
-            count += 1
-            problems = list(row.problems)
-            source_id = row.source_id
-            if not isinstance(source_id, str) or not source_id.strip():
-                problems.append(problem("source_id", "missing_required", None if not source_id
-                                        else repr(source_id), "the source system's record id"))
-            elif len(source_id) > SOURCE_ID_LENGTH:
-                problems.append(problem("source_id", "too_long", source_id[:80],
-                                        f"at most {SOURCE_ID_LENGTH} characters"))
-            record = row.record
-            if isinstance(record, dict):
-                record = self.normaliser.record(record, refs)
-                if isinstance(source_id, str):
-                    record["id"] = self.import_id(source_system, source_id.strip())
-                problems += [p.to_json() for p in validate(record, self.catalog)]
-                if record.get("type") != record_type and isinstance(record.get("type"), str):
-                    problems.append(problem("type", "wrong_target", repr(record["type"]),
-                                            f'"{record_type}" (the kind of record imported)'))
-            elif not problems:
-                problems.append(problem("", "wrong_type", type(record).__name__,
-                                        "a record object"))
-            if problems:
-                if column_of is not None:
-                    for p in problems:
-                        p.setdefault("column", column_of(p["path"]))
-                refused.append(Refusal(row.number, source_id, problems))
-            else:
-                ready.append((row.number, prepare(record, source_id.strip())))
-        return count, ready, refused
-
-    async def _write_chunk(self, ready: list[tuple[int, PreparedRecord]], count: int,
-                           report: ImportReport, source_system: str,
-                           progress: Callable[[int], None] | None) -> None:
+    async def _write_chunk(self, prepared: PreparedChunk, report: ImportReport) -> None:
+        report.rows += prepared.count
+        report.refusals.extend(prepared.refused)
         results = await self.store.put_many(
-            [p for _, p in ready], origin=self.node_id, now_ms=self.clock.now_ms(),
-            source_system=source_system)
-        for (number, prepared), result in zip(ready, results, strict=True):
+            [p for _, p in prepared.ready], origin=self.node_id, now_ms=self.clock.now_ms(),
+            source_system=report.source_system)
+        for (number, record), result in zip(prepared.ready, results, strict=True):
             if result.outcome is PutOutcome.STORED:
                 report.stored += 1
             elif result.outcome is PutOutcome.UPDATED:
@@ -441,7 +335,5 @@ class RecordService:
             elif result.outcome is PutOutcome.UNCHANGED:
                 report.unchanged += 1
             else:
-                report.refusals.append(Refusal(number, prepared.source_id, [
-                    problem("id", result.outcome.value, prepared.id, result.detail)]))
-        if progress is not None:
-            progress(count)
+                report.refusals.append(Refusal(number, record.source_id, [
+                    problem("id", result.outcome.value, shown(record.id), result.detail)]))

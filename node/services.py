@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -35,9 +36,9 @@ from protocol import (
     transport,
 )
 from storage.nodestore import NewOutbox, NewSent, NodeStore, NodeTx, PeerRow
-from translation import Catalog, Problem, default_catalog
+from translation import Catalog, Problem
 
-from . import messages
+from . import catalogs, messages
 from .clock import DAY_MS, Clock, SystemClock, to_datetime
 from .config import Config
 from .identity import load_keys, save_keys
@@ -93,7 +94,7 @@ class NodeServices:
         self._signers: dict[str, Signer] = {}
         self._pairwise: dict[tuple[str, bytes], bytes] = {}
         self._peers: dict[str, tuple[float, PeerRow | None]] = {}
-        self.catalog: Catalog = default_catalog()
+        self.catalog: Catalog = catalogs.newest(config.data_dir)
         self.node_lang: str = config["node"]["languages"][0]
         #: Called with a peer id after something was queued for it (the delivery wakes up).
         self.on_enqueued: Callable[[str], None] = lambda _peer: None
@@ -197,6 +198,7 @@ class NodeServices:
         evaluation: str | None = None,
         signing_key: OwnKey | None = None,
         catalog: int = 1,
+        plaintext: bytes | None = None,
     ) -> Envelope:
         key = signing_key or self.current_key
         now = self.clock.now_ms()
@@ -207,7 +209,7 @@ class NodeServices:
         return compose(
             payload, type=type, sender=self.node_id, signer=self.signer(key), kid=key.kid,
             recipients=slots, now_ms=now, tlp=tlp, handling=handling, evaluation=evaluation,
-            catalog=catalog,
+            catalog=catalog, plaintext=plaintext,
             lifetime_ms=self.config["federation"]["message_lifetime_days"] * DAY_MS,
         )
 
@@ -272,15 +274,17 @@ class NodeServices:
                 handling = [Handling(code=h["code"], text=h.get("text", ""))
                             for h in m.get("handling", ())]
                 tlp = TLP(m.get("tlp", TLP.AMBER.value))
+                plaintext = encode(dict(m["payload"]))
                 env = self.compose_for(
                     peers, m["payload"], type=mtype, tlp=tlp, handling=handling,
-                    evaluation=m.get("evaluation"),
+                    evaluation=m.get("evaluation"), plaintext=plaintext,
+                    catalog=_catalog_version(m["payload"], self.catalog.version),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 raise ServiceError(f"message not valid: {exc}") from None
             except ProtocolError as exc:
                 raise ServiceError(f"message not valid: {exc.detail or exc.reason}") from None
-            prepared.append((env, peers, encode(dict(m["payload"]))))
+            prepared.append((env, peers, plaintext))
         async with self.store.transaction() as tx:
             await tx.record_sent([
                 NewSent(envelope_id=env.id, type=env.type.value, recipients=env.recipients,
@@ -422,6 +426,36 @@ class NodeServices:
         assert updated is not None
         return updated
 
+    # -- catalog -----------------------------------------------------------------------
+
+    async def publish_catalog(self, source: Path, *, actor: str = "cli") -> tuple[int, int]:
+        """As the catalog authority: install a newer catalog and send it, signed, to every
+        approved peer. Returns (version, peers told)."""
+        if self.config["catalog"]["authority"] != self.node_id:
+            raise ServiceError("only the catalog authority publishes catalogs; this node is "
+                               f"not it (catalog.authority = "
+                               f"{self.config['catalog']['authority']!r})", 403)
+        try:
+            payload = catalogs.package(source)
+            self.catalog = catalogs.install(self.config.data_dir, payload, self.catalog)
+        except ProtocolError as exc:
+            raise ServiceError(f"{source}: {exc.detail}") from None
+        except OSError as exc:
+            raise ServiceError(f"{source}: {exc}") from None
+        peers = await self.store.list_peers(PeerStatus.APPROVED.value)
+        envs = [self.compose_for([p], payload, type=MessageType.CATALOG_UPDATE, tlp=TLP.CLEAR)
+                for p in peers]
+        now = self.clock.now_ms()
+        async with self.store.transaction() as tx:
+            for env, p in zip(envs, peers, strict=True):
+                await tx.enqueue(self.outbox_rows(env, [p.node_id]))
+            await tx.audit(at=now, actor=actor, action="catalog.publish",
+                           subject=str(payload["version"]),
+                           detail={"to": [p.node_id for p in peers]})
+        for p in peers:
+            self.on_enqueued(p.node_id)
+        return payload["version"], len(peers)
+
     # -- keys --------------------------------------------------------------------------
 
     async def rotate_keys(self, *, actor: str = "cli") -> tuple[OwnKey, int]:
@@ -529,6 +563,13 @@ class NodeServices:
         for p in await self.store.peers_with_pending():
             self.on_enqueued(p)
         return n
+
+
+def _catalog_version(payload: Mapping[str, Any], ours: int) -> int:
+    """The catalog version an envelope names: its alert record's, else ours."""
+    record = payload.get("record")
+    version = record.get("catalog_version") if isinstance(record, Mapping) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else ours
 
 
 def _user_type(value: str) -> MessageType:

@@ -31,13 +31,17 @@ def compose(
     evaluation: str | None = None,
     addressed_to: Iterable[str] | None = None,
     envelope_id: str | None = None,
+    plaintext: bytes | None = None,
 ) -> Envelope:
     """Seal payload for recipients {node id: (their kid, pairwise key)} and sign it.
 
     ``addressed_to`` names the envelope's recipients when they differ from the key
     holders (a group id a hub expands); by default they are the key holders.
+    ``plaintext`` is the payload already encoded (``codec.encode(payload)``), when the
+    caller needs those bytes too.
     """
-    plaintext = codec.encode(dict(payload))
+    if plaintext is None:
+        plaintext = codec.encode(dict(payload))
     if len(plaintext) > MAX_PAYLOAD_SIZE:
         raise ProtocolError(Reason.TOO_LARGE, f"payload of {len(plaintext)} bytes is too large")
     eid = envelope_id or new_envelope_id(now_ms)
