@@ -179,12 +179,13 @@ class PeerSender:
     async def _record(self, rows: list[OutboxRow], results, receipts) -> None:
         services = self.manager.services
         now = services.clock.now_ms()
-        delivered, rejected, retry = [], [], []
+        delivered, rejected, retry, reasons = [], [], [], set()
         by_index = {r.index: r for r in results}
         for i, row in enumerate(rows):
             r = by_index.get(i)
             if r is None:
                 retry.append(row)
+                reasons.add("no result for the envelope")
             elif r.outcome in (Outcome.ACCEPTED, Outcome.DUPLICATE):
                 delivered.append(row.seq)
             elif r.reason in PERMANENT:
@@ -193,15 +194,13 @@ class PeerSender:
                             r.reason, r.detail)
             else:
                 retry.append(row)
+                reasons.add(r.reason)
         async with services.store.transaction() as tx:
             await tx.mark_delivered(delivered, now)
             await tx.mark_rejected(rejected)
             await tx.add_receipts(receipts)
         if retry:
-            await self._retry(retry, "; ".join(
-                f"{by_index[i].reason}" for i, row in enumerate(rows)
-                if i in by_index and row in retry
-            ) or "no result for the envelope")
+            await self._retry(retry, "; ".join(sorted(reasons)))
         self.manager.delivered += len(delivered)
 
     async def _retry(self, rows: list[OutboxRow], error: str) -> None:
