@@ -58,7 +58,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     async def records_ctx(app: web.Application) -> AsyncIterator[None]:
         app[RECORDS] = await RecordService.open(config, clock=clock,
                                                 catalog=lambda: app[SERVICES].catalog)
+        app[SERVICES].records = app[RECORDS]  # where carried records that arrive are kept
         yield
+        app[SERVICES].records = None
         await app[RECORDS].close()
 
     app.cleanup_ctx.extend([services_ctx, records_ctx, delivery_ctx])

@@ -116,6 +116,7 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
         except ProtocolError as exc:
             _log_rejection(peer.node_id, eid, exc)
             results.append(EnvelopeResult.rejected(index, eid, exc))
+    await _keep_carried_records(services, peer, candidates)
     async with services.store.transaction() as tx:
         known = await tx.known_received([(peer.node_id, e.id) for _, e, _, _ in candidates])
         fresh: list[tuple[int, Envelope, dict, bytes]] = []
@@ -146,6 +147,21 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
                                        type=MessageType.RECEIPT, tlp=TLP.CLEAR).encode()
     return BatchResult(txn=batch.txn, results=tuple(r for r in results if r is not None),
                        receipt=receipt)
+
+
+async def _keep_carried_records(services: NodeServices, peer: PeerRow,
+                                candidates: list[tuple[int, Envelope, dict, bytes]]) -> None:
+    """Store the records that alerts carry in the records databases, under their origin,
+    before the batch is acknowledged (storing them again on a retry changes nothing)."""
+    if services.records is None:
+        return
+    carried = [r for _, env, payload, _ in candidates if env.type in RECEIPTED
+               for r in payload.get("carried", [])]
+    if carried:
+        for answer in await services.records.receive(carried, origin=peer.node_id):
+            if answer["outcome"] in ("refused", "conflict"):
+                log.warning("record %s from %s not kept: %s %s", answer["id"], peer.node_id,
+                            answer["outcome"], answer["problems"])
 
 
 def open_receipt(services: NodeServices, peer: PeerRow, raw: bytes) -> list[tuple[str, str, str, int, str]]:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -42,6 +42,9 @@ from . import catalogs, messages
 from .clock import DAY_MS, Clock, SystemClock, to_datetime
 from .config import Config
 from .identity import load_keys, save_keys
+
+if TYPE_CHECKING:
+    from .records import RecordService
 
 log = logging.getLogger("ncen.services")
 
@@ -95,6 +98,8 @@ class NodeServices:
         self._pairwise: dict[tuple[str, bytes], bytes] = {}
         self._peers: dict[str, tuple[float, PeerRow | None]] = {}
         self.catalog: Catalog = catalogs.newest(config.data_dir)
+        #: The records databases, where records carried by arriving alerts are stored.
+        self.records: RecordService | None = None
         self.node_lang: str = config["node"]["languages"][0]
         #: Called with a peer id after something was queued for it (the delivery wakes up).
         self.on_enqueued: Callable[[str], None] = lambda _peer: None

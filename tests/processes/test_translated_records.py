@@ -51,6 +51,10 @@ def test_a_case_entered_in_spanish_reads_in_french_and_in_arabic(make_node):
     assert country_ar["values"][0]["label"]["text"] == "إسبانيا"
     assert field(message_ar["rendered"]["carried"][0], "offence_type")["label"]["lang"] == "ar"
 
+    # The carried case is kept in fr's cases database as received, with its origin.
+    stored = fr.get("/api/v1/records/case/case-0001?lang=fr")
+    assert stored["origin"] == "es-aduana" and stored["record"] == case
+
     # The CLI renders the same message for a terminal.
     out = fr.cli("inbox", "--data", str(fr.data), "--lang", "ar").stdout
     assert "إسبانيا" in out and "Cocaína en contenedor de plátanos" in out
