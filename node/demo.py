@@ -41,9 +41,11 @@ def run_demo(data: Path, *, base_port: int = 8471) -> int:
         for node in nodes:
             token = (node.data / "api-token").read_text().strip()
             print(f"  {node.node_id:10} console {node.url}/   API token {token}")
-        print("\nTry: ncen-node send --data "
-              f"{nodes[0].data} --to fr-douane,ma-adii --file MESSAGE.json")
-        print("     ncen-node inbox --data " f"{nodes[1].data}")
+        cli = Path(sys.executable).parent / "ncen-node"
+        print(f"\nTry: {cli} send --data {nodes[0].data} --to fr-douane,ma-adii "
+              "--file examples/alert-seizure.json")
+        print(f"     {cli} inbox --data {nodes[1].data} --lang fr")
+        print(f"     {cli} inbox --data {nodes[2].data} --lang ar")
         print("Press Ctrl-C to stop the federation.", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(n.process and n.process.poll() is None for n in nodes):
