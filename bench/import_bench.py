@@ -31,7 +31,7 @@ if __package__ in (None, ""):
 from stdnum import iso6346  # noqa: E402
 
 from node.cli_records import import_file  # noqa: E402
-from node.records import ImportReport, RecordService  # noqa: E402
+from node.records import CHUNK_SIZE, ImportReport, RecordService  # noqa: E402
 from storage.records import RecordStore  # noqa: E402
 from translation import Catalog, default_catalog  # noqa: E402
 
@@ -111,9 +111,9 @@ def write_cases_csv(path: Path, rows: int, catalog: Catalog, *, bad_share: float
     return bad
 
 
-async def run_import(records: RecordService, path: Path, workers: int) -> ImportReport:
+async def run_import(records: RecordService, path: Path, args: argparse.Namespace) -> ImportReport:
     return await import_file(records, path, record_type="case", source_system="dau",
-                             workers=workers)
+                             workers=args.workers, chunk_size=args.chunk)
 
 
 def print_run(title: str, report: ImportReport) -> None:
@@ -150,13 +150,13 @@ async def main_async(args: argparse.Namespace, folder: Path) -> int:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-        first = await run_import(records, path, args.workers)
+        first = await run_import(records, path, args)
         if args.profile:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         print_run("first import", first)
         print_reasons(first)
-        second = await run_import(records, path, args.workers)
+        second = await run_import(records, path, args)
         print_run("same file again", second)
     finally:
         await records.close()
@@ -175,6 +175,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="profile the first import")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes preparing rows (default: one per CPU; 0: none)")
+    parser.add_argument("--chunk", type=int, default=CHUNK_SIZE, help="rows per transaction")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

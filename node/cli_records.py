@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,12 +21,21 @@ from typing import Any
 from storage.records import RECORD_TYPES, RecordQuery, StoredRecord
 from translation import render_text
 
-from .importer import ImportFileError, column_of, rows_from_csv, rows_from_jsonl
-from .record_prep import problem_line
-from .records import ImportReport, RecordService
+from .importer import (
+    ImportFileError,
+    column_of,
+    csv_convention,
+    problem_line,
+    rows_from_csv,
+    rows_from_jsonl,
+)
+from .records import CHUNK_SIZE, ImportReport, RecordService
 from .services import NodeServices, ServiceError
 
 SHOWN_REFUSALS = 5
+#: From this many lines on, an import prepares rows in worker processes (their start
+#: costs about a second).
+PARALLEL_FROM = 5_000
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -79,7 +89,11 @@ def add_parsers(sub: Any) -> None:
     _type(p)
     p.add_argument("id", help="the record's id")
 
-    p = sub.add_parser("import", help="import a national system's CSV or JSON lines file")
+    p = sub.add_parser(
+        "import", help="import a national system's CSV or JSON lines file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="CSV columns by record type (any order; only source_id is required; "
+               "[list]: values separated by ;):\n" + csv_convention())
     _data(p)
     p.add_argument("file", type=Path, help="CSV (header line first) or JSON lines (.jsonl)")
     _type(p, "case")
@@ -92,7 +106,10 @@ def add_parsers(sub: Any) -> None:
                    "column (default: the node's first language)")
     p.add_argument("--report", type=Path, metavar="REPORT.jsonl",
                    help="where to write the refused rows (default: DIR/imports/...)")
-    p.add_argument("--chunk", type=int, default=500, help="rows per transaction")
+    p.add_argument("--chunk", type=int, default=CHUNK_SIZE,
+                   help=f"rows per transaction (default: {CHUNK_SIZE})")
+    p.add_argument("--workers", type=int, help="processes validating rows (default: one per "
+                   f"CPU for files of more than {PARALLEL_FROM:,} lines, else none)")
 
 
 async def _with_records(s: NodeServices, fn: Callable[[RecordService], Awaitable[int]]) -> int:
@@ -136,7 +153,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
         return
     columns = list(rows[0])
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
     for r in rows:
         print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
@@ -157,7 +174,7 @@ async def cmd_record(args: argparse.Namespace, s: NodeServices) -> int:
             return 0
         if command == "show":
             lang = args.lang or s.config["node"]["languages"][0]
-            view = await records.get(record_type, args.id, lang=lang)
+            view = await records.get(record_type, args.id, lang=lang if args.json else None)
             if args.json:
                 _print_json(view)
                 return 0
@@ -187,14 +204,13 @@ async def cmd_record(args: argparse.Namespace, s: NodeServices) -> int:
 async def import_file(
     records: RecordService, path: Path, *, record_type: str, source_system: str,
     lang: str | None = None, file_format: str | None = None,
-    progress: Callable[[int], None] | None = None, chunk_size: int = 500, workers: int = 0,
+    progress: Callable[[int], None] | None = None, chunk_size: int = CHUNK_SIZE, workers: int = 0,
 ) -> ImportReport:
     """Import a CSV or JSON lines file: what `ncen-node import` does, bar the printing."""
     file_format = file_format or ("jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "csv")
     try:
         if file_format == "csv":
-            rows = rows_from_csv(path, record_type, lang=lang or records.node_lang,
-                                 catalog_version=records.catalog.version)
+            rows = rows_from_csv(path, record_type, lang=lang or records.node_lang)
             columns = column_of(record_type)
         else:
             rows, columns = rows_from_jsonl(path), None
@@ -240,15 +256,17 @@ async def cmd_import(args: argparse.Namespace, s: NodeServices) -> int:
         raise ServiceError(f"{args.file}: no such file")
 
     async def run(records: RecordService) -> int:
-        total = _count_lines(args.file)
-        header = 0 if (args.format or "").startswith("jsonl") or args.file.suffix.lower() in \
-            JSONL_SUFFIXES else 1
-        with tqdm(total=total - header if total else None, unit="rows", file=sys.stderr,
+        lines = _count_lines(args.file) or 0
+        header = 0 if args.format == "jsonl" or args.file.suffix.lower() in JSONL_SUFFIXES else 1
+        workers = args.workers
+        if workers is None:
+            workers = (os.cpu_count() or 1) if lines > PARALLEL_FROM else 0
+        with tqdm(total=max(lines - header, 0) or None, unit="rows", file=sys.stderr,
                   disable=None, desc=args.file.name) as bar:
             report = await import_file(
                 records, args.file, record_type=args.record_type, source_system=args.source,
                 lang=args.lang, file_format=args.format, progress=bar.update,
-                chunk_size=args.chunk)
+                chunk_size=args.chunk, workers=workers)
         print_report(report, args.file)
         report_path = args.report
         if report_path is None and report.refused:

@@ -24,9 +24,55 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from .record_prep import ImportRow, problem
+ProblemJson = dict[str, Any]
+"""One problem as JSON: path, code, given, expected (and, in import reports, the column)."""
+
+
+def problem(path: str, code: str, given: Any, expected: str) -> ProblemJson:
+    return {"path": path, "code": code, "given": given, "expected": expected}
+
+
+def shown(value: Any) -> str:
+    """A value as a problem's ``given``: short JSON."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def problem_line(p: ProblemJson) -> str:
+    where = p["path"] or "(record)"
+    if p.get("column"):
+        where += f" (column {p['column']})"
+    given = "nothing" if p["given"] is None else p["given"]
+    return f"{where}: {p['code']}: given {given}, expected {p['expected']}"
+
+
+class CsvCells(NamedTuple):
+    """A CSV row's cells (column -> trimmed text), made into a record where the row is
+    prepared (in an import's worker process): cells travel there cheaper than records."""
+
+    record_type: str
+    cells: dict[str, str]
+    lang: str
+
+    def build(self, catalog_version: int) -> dict[str, Any]:
+        return record_from_csv(self.record_type, self.cells, lang=self.lang,
+                               catalog_version=catalog_version)
+
+
+class ImportRow(NamedTuple):
+    """One row to import: its number in the source (line or position), the source
+    system's id of the row, the record (or the CSV cells it is made from), and problems
+    found reading it."""
+
+    number: int
+    source_id: Any
+    record: Any
+    problems: tuple[ProblemJson, ...] = ()
 
 
 class ImportFileError(ValueError):
@@ -59,7 +105,7 @@ def _place(prefix: str, path: str, *, name: bool = False) -> list[Column]:
 
 CSV_COLUMNS: dict[str, tuple[Column, ...]] = {
     "case": (
-        Column("source_id", "", doc="the source system's id of the case (required)"),
+        Column("source_id", "", doc="required: the source system's id of the case"),
         Column("date", "date", doc="YYYY-MM-DD"),
         *_place("", "place", name=True),
         Column("customs_office_code", "customs_office.code"),
@@ -92,7 +138,7 @@ CSV_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("lang", "", doc="language of the free-text cells (BCP 47)"),
     ),
     "person": (
-        Column("source_id", "", doc="the source system's id of the person (required)"),
+        Column("source_id", "", doc="required: the source system's id of the person"),
         Column("family_name", "name.family_name"),
         Column("given_names", "name.given_names"),
         Column("aliases", "aliases", "alias", "FAMILY, Given;FAMILY2, Given2"),
@@ -106,7 +152,7 @@ CSV_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("cases", "cases", "case", "case by source id with the role: C-1:suspect"),
     ),
     "entity": (
-        Column("source_id", "", doc="the source system's id of the entity (required)"),
+        Column("source_id", "", doc="required: the source system's id of the entity"),
         Column("name", "name"),
         Column("registration_number", "registration_number"),
         Column("registration_country", "registration_country"),
@@ -217,7 +263,7 @@ def _tree(record_type: str) -> _Node:
 def record_from_csv(record_type: str, cells: dict[str, str], *, lang: str,
                     catalog_version: int) -> dict[str, Any]:
     """The record (without id) a CSV row makes; cells are column -> trimmed text."""
-    fields = _tree(record_type).build(cells, cells.get("lang") or lang)
+    fields = _tree(record_type).build(cells, lang)
     return {"type": record_type, "catalog_version": catalog_version, "fields": fields}
 
 
@@ -264,14 +310,14 @@ def _delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
-def rows_from_csv(path: Path, record_type: str, *, lang: str,
-                  catalog_version: int) -> Iterator[ImportRow]:
+def rows_from_csv(path: Path, record_type: str, *, lang: str) -> Iterator[ImportRow]:
     """ImportRows from a CSV file; ImportFileError (before any row) for a bad header."""
     if record_type not in CSV_COLUMNS:
         raise ImportFileError(f"no CSV convention for records of type {record_type!r}")
     known = [c.name for c in CSV_COLUMNS[record_type]]
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        # A byte that is not UTF-8 spoils its row only (surrogateescape keeps it apart).
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
     try:
@@ -279,9 +325,12 @@ def rows_from_csv(path: Path, record_type: str, *, lang: str,
         handle.seek(0)
         reader = csv.reader(handle, delimiter=_delimiter(first))
         header = [h.strip() for h in next(reader, [])]
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         handle.close()
-        raise ImportFileError(f"{path} is not a UTF-8 CSV file: {exc}") from None
+        raise ImportFileError(f"{path}: the header is not a CSV line: {exc}") from None
+    if any(_NOT_UTF8.search(h) for h in header):
+        handle.close()
+        raise ImportFileError(f"{path} is not UTF-8 text: save it as UTF-8 and import it again")
     unknown = [h for h in header if h not in known]
     problems = []
     if unknown:
@@ -294,25 +343,35 @@ def rows_from_csv(path: Path, record_type: str, *, lang: str,
         handle.close()
         raise ImportFileError(f"{path}: {'; '.join(problems)}. The columns of a {record_type} "
                               f"CSV are: {', '.join(known)}")
-    return _csv_rows(handle, reader, header, record_type, lang, catalog_version)
+    return _csv_rows(handle, reader, header, record_type, lang)
 
 
-def _csv_rows(handle: Any, reader: Any, header: list[str], record_type: str, lang: str,
-              catalog_version: int) -> Iterator[ImportRow]:
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes surrogateescape kept as they were
+
+
+def _csv_rows(handle: Any, reader: Any, header: list[str], record_type: str,
+              lang: str) -> Iterator[ImportRow]:
     with handle:
         line = reader.line_num + 1
         width = len(header)
         while True:
             try:
                 cells = next(reader, None)
-            except (UnicodeDecodeError, csv.Error) as exc:
-                yield ImportRow(line, None, None, (problem("", "bad_format", None,
-                                                           f"a readable CSV row ({exc})"),))
-                return
+            except csv.Error as exc:  # the reader goes on at the next line
+                if reader.line_num + 1 == line:
+                    return
+                number, line = line, reader.line_num + 1
+                yield ImportRow(number, None, None,
+                                (problem("", "bad_format", None, f"a CSV row ({exc})"),))
+                continue
             if cells is None:
                 return
             number, line = line, reader.line_num + 1
             if not any(c.strip() for c in cells):
+                continue
+            if any(not c.isascii() and _NOT_UTF8.search(c) for c in cells):
+                yield ImportRow(number, None, None, (problem(
+                    "", "bad_format", None, "UTF-8 text (the row holds other bytes)"),))
                 continue
             extra = ()
             if len(cells) > width:
@@ -320,14 +379,14 @@ def _csv_rows(handle: Any, reader: Any, header: list[str], record_type: str, lan
                                  f"at most {width} cells, one per column of the header"),)
             row = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
             source_id = row.get("source_id") or None
-            record = record_from_csv(record_type, row, lang=lang, catalog_version=catalog_version)
-            yield ImportRow(number, source_id, record, extra)
+            yield ImportRow(number, source_id, CsvCells(record_type, row, row.get("lang") or lang),
+                            extra)
 
 
 def rows_from_jsonl(path: Path) -> Iterator[ImportRow]:
     """ImportRows from a JSON lines file: one record per line, its id the source id."""
     try:
-        handle = open(path, encoding="utf-8-sig")
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape")
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
     return _jsonl_rows(handle)
@@ -338,9 +397,13 @@ def _jsonl_rows(handle: Any) -> Iterator[ImportRow]:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            if not line.isascii() and _NOT_UTF8.search(line):
+                yield ImportRow(number, None, None, (problem(
+                    "", "bad_format", None, "UTF-8 text (the line holds other bytes)"),))
+                continue
             try:
                 record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except json.JSONDecodeError as exc:
                 yield ImportRow(number, None, None, (problem(
                     "", "bad_format", line.strip()[:80], f"one JSON record per line ({exc})"),))
                 continue
@@ -349,13 +412,13 @@ def _jsonl_rows(handle: Any) -> Iterator[ImportRow]:
 
 
 def csv_convention() -> str:
-    """The CSV columns of every record type, one per line, for documentation."""
+    """The CSV columns of every record type, one per line: where each goes, and its kind."""
     lines = []
     for record_type, columns in CSV_COLUMNS.items():
         lines.append(f"{record_type}:")
         for c in columns:
-            where = f"fields.{c.path}" if c.path else ""
-            kind = "" if c.kind == "value" else f" [{c.kind}]"
-            note = f"  ({c.doc})" if c.doc else ""
-            lines.append(f"  {c.name:<22} {where}{kind}{note}")
+            target = f"fields.{c.path}" if c.path else "-"
+            if c.kind != "value":
+                target += f" [{c.kind}]"
+            lines.append(f"  {c.name:<21} {target:<44} {c.doc}".rstrip())
     return "\n".join(lines)

@@ -10,64 +10,44 @@ person, a person's case) names the source id of a row of the same source system.
 
 from __future__ import annotations
 
-import json
+import gc
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
+from protocol import ProtocolError
 from storage.record_keys import PreparedRecord, prepare
 from storage.records_schema import DATABASES, SOURCE_ID_LENGTH
-from translation import Catalog, validate
+from translation import Catalog, Problem, ProblemCode, validate
 
+from .importer import CsvCells, ImportRow, ProblemJson, problem, shown
 from .normalise import for_catalog
 
 #: Namespace of the record ids derived from imported rows' source ids.
 IMPORT_NAMESPACE = uuid.UUID("6f1d2c9e-5b7a-4e0f-9a43-8c2d1e7b5f60")
 
-Problem = dict[str, Any]
-"""One problem as JSON: path, code, given, expected (and, for CSV rows, the column)."""
-
-
-def problem(path: str, code: str, given: Any, expected: str) -> Problem:
-    return {"path": path, "code": code, "given": given, "expected": expected}
-
-
-def shown(value: Any) -> str:
-    """A value as a problem's ``given``: short JSON."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = type(value).__name__
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def problem_line(p: Problem) -> str:
-    where = p["path"] or "(record)"
-    if p.get("column"):
-        where += f" (column {p['column']})"
-    given = "nothing" if p["given"] is None else p["given"]
-    return f"{where}: {p['code']}: given {given}, expected {p['expected']}"
-
-
-class ImportRow(NamedTuple):
-    """One row to import: its number in the source (line or position), the source
-    system's id of the row, the record made from it, and problems found making it."""
-
-    number: int
-    source_id: Any
-    record: Any
-    problems: tuple[Problem, ...] = ()
-
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
+    """A refused row: its number, its source id, and every problem it has."""
+
     row: int
     source_id: Any
-    problems: list[Problem]
+    problems: list[ProblemJson]
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "source_id": self.source_id, "problems": self.problems}
+
+
+def prepared(record: dict[str, Any], source_id: str | None = None) -> PreparedRecord | Problem:
+    """A valid record made ready to store, or the problem that it cannot be encoded (text
+    that validation lets through but is not valid Unicode, such as a lone surrogate)."""
+    try:
+        return prepare(record, source_id)
+    except ProtocolError as exc:
+        return Problem("", ProblemCode.BAD_FORMAT, None,
+                       f"text that is valid Unicode ({exc.detail})")
 
 
 def import_id(node_id: str, source_system: str, source_id: str) -> str:
@@ -99,32 +79,46 @@ def prepare_rows(
         count += 1
         problems = list(row.problems)
         source_id = row.source_id.strip() if isinstance(row.source_id, str) else row.source_id
-        if not isinstance(source_id, str) or not source_id:
-            problems.append(problem("source_id", "missing_required",
-                                    None if source_id in (None, "") else shown(source_id),
-                                    "the source system's record id, a string"))
-        elif len(source_id) > SOURCE_ID_LENGTH:
-            problems.append(problem("source_id", "too_long", shown(source_id),
-                                    f"at most {SOURCE_ID_LENGTH} characters"))
+        if row.record is not None:  # an unreadable row's reading problems say all there is
+            problems += _source_id_problems(source_id)
         record = row.record
+        if isinstance(record, CsvCells):
+            record = record.build(catalog.version)
         if isinstance(record, dict):
             record = normaliser.record(record, refs)
-            if isinstance(source_id, str):
-                record["id"] = import_id(node_id, source_system, source_id)
+            # Without a usable source id the row is refused anyway; its record is still
+            # checked whole, under a provisional id.
+            usable = source_id if isinstance(source_id, str) else ""
+            record["id"] = import_id(node_id, source_system, usable)
             problems += [p.to_json() for p in validate(record, catalog)]
-            if record.get("type") != record_type and record.get("type") in DATABASES:
+            given_type = record.get("type")
+            if isinstance(given_type, str) and given_type != record_type and given_type in DATABASES:
                 problems.append(problem("type", "wrong_target", shown(record["type"]),
                                         f'"{record_type}" (the kind of record imported)'))
-        elif not problems:
+        elif record is not None:
             problems.append(problem("", "wrong_type", type(record).__name__, "a record object"))
-        if problems:
-            if column_of is not None:
-                for p in problems:
-                    p.setdefault("column", column_of(p["path"]))
-            refused.append(Refusal(row.number, row.source_id, problems))
-        else:
-            ready.append((row.number, prepare(record, source_id)))
+        if not problems:
+            made = prepared(record, source_id)
+            if isinstance(made, PreparedRecord):
+                ready.append((row.number, made))
+                continue
+            problems.append(made.to_json())
+        if column_of is not None:
+            for p in problems:
+                p.setdefault("column", column_of(p["path"]))
+        refused.append(Refusal(row.number, row.source_id, problems))
     return PreparedChunk(count, ready, refused)
+
+
+def _source_id_problems(source_id: Any) -> list[ProblemJson]:
+    if not isinstance(source_id, str) or not source_id:
+        return [problem("source_id", "missing_required",
+                        None if source_id in (None, "") else shown(source_id),
+                        "the source system's record id, a string")]
+    if len(source_id) > SOURCE_ID_LENGTH:
+        return [problem("source_id", "too_long", shown(source_id),
+                        f"at most {SOURCE_ID_LENGTH} characters")]
+    return []
 
 
 # -- in a worker process ------------------------------------------------------------------
@@ -133,8 +127,14 @@ _worker: dict[str, Any] = {}
 
 
 def init_worker(catalog: Catalog, node_id: str) -> None:
-    """A worker process's start: the catalog and node id every chunk is prepared with."""
+    """A worker process's start: the catalog and node id every chunk is prepared with.
+
+    What lives as long as the worker (modules, the catalog) is frozen out of the garbage
+    collector, which would otherwise walk it again and again as chunks come and go; a
+    chunk's objects hold no cycles and are freed by reference counting."""
     _worker.update(catalog=catalog, node_id=node_id)
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def prepare_in_worker(rows: list[ImportRow], record_type: str, source_system: str,

@@ -15,6 +15,7 @@ are prepared in that many worker processes while the main process writes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import time
 from collections import Counter, deque
@@ -35,38 +36,34 @@ from storage.records import (
     SearchResult,
     StoredRecord,
     UnsupportedQuery,
-    prepare,
 )
 from storage.records_schema import SOURCE_SYSTEM_LENGTH
-from translation import Catalog, default_catalog, render, validate
+from translation import Catalog, Problem, ProblemCode, default_catalog, render, validate
 
 from .clock import Clock, SystemClock
 from .config import Config
+from .importer import ImportRow, problem, problem_line, shown
 from .normalise import for_catalog
 from .record_prep import (
-    ImportRow,
     PreparedChunk,
-    Problem,
     Refusal,
     init_worker,
     prepare_in_worker,
     prepare_rows,
-    problem,
-    problem_line,
-    shown,
+    prepared,
 )
-from .services import ServiceError
+from .services import RecordProblems, ServiceError
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 
 
-class RecordRefused(ServiceError):
-    """A record that cannot be stored; ``problems`` lists every problem found."""
+class RecordRefused(RecordProblems):
+    """A record that cannot be stored, with every problem; answered like every record
+    problem (422, record_invalid), and printed one problem per line."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        lines = "\n  ".join(problem_line(p) for p in self.problems)
-        super().__init__(f"record refused, {len(self.problems)} problem(s):\n  {lines}", 422)
+    def __str__(self) -> str:
+        lines = "\n  ".join(problem_line(p) for p in self.to_json())
+        return f"record refused, {len(self.problems)} problem(s):\n  {lines}"
 
 
 @dataclass(slots=True)
@@ -144,36 +141,40 @@ class RecordService:
 
     # -- one record --------------------------------------------------------------------
 
-    def _checked(self, record: Any, record_type: str, record_id: str | None) -> dict[str, Any]:
-        """The record normalised, with its defaults, or RecordRefused listing every problem."""
+    def _checked(self, record: Any, record_type: str, record_id: str | None) -> PreparedRecord:
+        """The record normalised, with its defaults, ready to store; or RecordRefused
+        listing every problem."""
         if not isinstance(record, dict):
-            raise RecordRefused([problem("", "wrong_type", type(record).__name__,
+            raise RecordRefused([Problem("", ProblemCode.WRONG_TYPE, type(record).__name__,
                                          "a record object")])
         catalog = self.catalog
         record = for_catalog(catalog).record(record)
         record.setdefault("type", record_type)
         record.setdefault("catalog_version", catalog.version)
         record.setdefault("id", record_id or str(uuid_utils.uuid7()))
-        problems = [p.to_json() for p in validate(record, catalog)]
+        problems = validate(record, catalog)
         if record["type"] != record_type and record["type"] in RECORD_TYPES:
-            problems.insert(0, problem("type", "wrong_target", shown(record["type"]),
+            problems.insert(0, Problem("type", ProblemCode.WRONG_TARGET, shown(record["type"]),
                                        f'"{record_type}" (the kind of record asked for)'))
         if record_id is not None and record["id"] != record_id:
-            problems.insert(0, problem("id", "wrong_target", shown(record["id"]),
+            problems.insert(0, Problem("id", ProblemCode.WRONG_TARGET, shown(record["id"]),
                                        f'"{record_id}" (the id of the record updated)'))
         if problems:
             raise RecordRefused(problems)
-        return record
+        made = prepared(record)
+        if not isinstance(made, PreparedRecord):
+            raise RecordRefused([made])
+        return made
 
     async def add(self, record: Any, *, record_type: str) -> StoredRecord:
         """Store a new local record (its id made up when it has none); 409 if the id exists."""
         self._check_type(record_type)
-        record = self._checked(record, record_type, None)
-        [result] = await self.store.put_many([prepare(record)], origin=self.node_id,
+        made = self._checked(record, record_type, None)
+        [result] = await self.store.put_many([made], origin=self.node_id,
                                              now_ms=self.clock.now_ms(), overwrite=False)
         if result.outcome is not PutOutcome.STORED:
-            raise ServiceError(f"a {record_type} with id {record['id']} exists already", 409)
-        return await self._stored(record_type, record["id"])
+            raise ServiceError(f"a {record_type} with id {made.id} exists already", 409)
+        return await self._stored(record_type, made.id)
 
     async def update(self, record_type: str, record_id: str, record: Any) -> StoredRecord:
         """Replace one of our own records; a record received from a peer stays as received."""
@@ -182,8 +183,8 @@ class RecordService:
         if current.origin != self.node_id:
             raise ServiceError(f"{record_type} {record_id} was received from {current.origin} "
                                "and is kept as received", 409)
-        record = self._checked(record, record_type, record_id)
-        [result] = await self.store.put_many([prepare(record)], origin=self.node_id,
+        made = self._checked(record, record_type, record_id)
+        [result] = await self.store.put_many([made], origin=self.node_id,
                                              now_ms=self.clock.now_ms())
         if result.outcome is PutOutcome.CONFLICT:
             raise ServiceError(result.detail, 409)
@@ -233,16 +234,18 @@ class RecordService:
         answers: list[dict[str, Any] | None] = []
         ready: list[PreparedRecord] = []
         for record in records:
-            problems = [p.to_json() for p in validate(record, catalog)]
+            problems = validate(record, catalog)
             if not problems and record["type"] not in self.store.databases:
-                problems = [problem("type", "wrong_target", shown(record["type"]),
+                problems = [Problem("type", ProblemCode.WRONG_TARGET, shown(record["type"]),
                                     "a record type this node stores")]
-            if problems:
-                rid = record.get("id") if isinstance(record, dict) else None
-                answers.append({"id": rid, "outcome": "refused", "problems": problems})
-            else:
+            made = prepared(record) if not problems else None
+            if isinstance(made, PreparedRecord):
                 answers.append(None)
-                ready.append(prepare(record))
+                ready.append(made)
+            else:
+                rid = record.get("id") if isinstance(record, dict) else None
+                answers.append({"id": rid, "outcome": "refused",
+                                "problems": [p.to_json() for p in problems or [made]]})
         results = iter(await self.store.put_many(ready, origin=origin,
                                                  now_ms=self.clock.now_ms()))
         out = []
@@ -275,20 +278,22 @@ class RecordService:
         remaining = iter(rows)
         chunks = iter(lambda: list(islice(remaining, chunk_size)), [])
         if workers <= 0:
+            # In a thread, so that the event loop serves other requests meanwhile; never
+            # beside a chunk's write (depth 1), whose every row needs the GIL back.
             def local(chunk: list[ImportRow]) -> Awaitable[PreparedChunk]:
-                done = asyncio.get_running_loop().create_future()
-                done.set_result(prepare_rows(
-                    chunk, catalog=catalog, node_id=self.node_id, record_type=record_type,
-                    source_system=source_system, column_of=column_of))
-                return done
+                return asyncio.ensure_future(asyncio.to_thread(
+                    prepare_rows, chunk, catalog=catalog, node_id=self.node_id,
+                    record_type=record_type, source_system=source_system, column_of=column_of))
 
             await self._pipeline(chunks, local, 1, report, progress)
         else:
             loop = asyncio.get_running_loop()
             # spawn: a forked child would inherit the event loop and the database threads.
+            # The catalog travels without its memo of renderers (closures, not picklable).
+            bare = dataclasses.replace(catalog)
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                      initializer=init_worker,
-                                     initargs=(catalog, self.node_id)) as pool:
+                                     initargs=(bare, self.node_id)) as pool:
                 def remote(chunk: list[ImportRow]) -> Awaitable[PreparedChunk]:
                     return loop.run_in_executor(pool, prepare_in_worker, chunk, record_type,
                                                 source_system, column_of)
@@ -312,22 +317,22 @@ class RecordService:
                     pending.append(prepare_chunk(chunk))
                 if not pending:
                     return
-                prepared = await pending.popleft()
-                await self._write_chunk(prepared, report)
+                ready = await pending.popleft()
+                await self._write_chunk(ready, report)
                 if progress is not None:
-                    progress(prepared.count)
+                    progress(ready.count)
         finally:
             for left in pending:
                 if isinstance(left, asyncio.Future):
                     left.cancel()
 
-    async def _write_chunk(self, prepared: PreparedChunk, report: ImportReport) -> None:
-        report.rows += prepared.count
-        report.refusals.extend(prepared.refused)
+    async def _write_chunk(self, chunk: PreparedChunk, report: ImportReport) -> None:
+        report.rows += chunk.count
+        report.refusals.extend(chunk.refused)
         results = await self.store.put_many(
-            [p for _, p in prepared.ready], origin=self.node_id, now_ms=self.clock.now_ms(),
+            [p for _, p in chunk.ready], origin=self.node_id, now_ms=self.clock.now_ms(),
             source_system=report.source_system)
-        for (number, record), result in zip(prepared.ready, results, strict=True):
+        for (number, record), result in zip(chunk.ready, results, strict=True):
             if result.outcome is PutOutcome.STORED:
                 report.stored += 1
             elif result.outcome is PutOutcome.UPDATED:

@@ -8,39 +8,17 @@ api.py's (its middleware covers every /api/ path). openapi.yaml documents each r
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from storage.records import RecordQuery
-from translation import best_language
 
-from .api import body_json
+from .api import body_json, reader_language
 from .appkeys import RECORDS
-from .record_prep import ImportRow
-from .records import RecordRefused
+from .importer import ImportRow
 from .services import ServiceError
 
 routes = web.RouteTableDef()
 MAX_IMPORT_RECORDS = 10_000
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _refusals(handler: Handler) -> Handler:
-    """A refused record is answered 422 with its problems, not only a message."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except RecordRefused as exc:
-            return web.json_response(
-                {"error": {"reason": "record_invalid", "detail": str(exc).splitlines()[0],
-                           "problems": exc.problems}}, status=422)
-
-    return wrapped
 
 
 def _query(request: web.Request) -> RecordQuery:
@@ -61,14 +39,6 @@ def _query(request: web.Request) -> RecordQuery:
     )
 
 
-def _lang(request: web.Request) -> str | None:
-    """The reader's language: ?lang=, else Accept-Language, else none (raw record only)."""
-    if request.query.get("lang"):
-        return request.query["lang"]
-    header = request.headers.get("Accept-Language")
-    return best_language(header) if header else None
-
-
 @routes.get("/api/v1/records/{type}")
 async def search(request: web.Request) -> web.Response:
     found = await request.app[RECORDS].search(request.match_info["type"], _query(request))
@@ -77,7 +47,6 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/records/{type}")
-@_refusals
 async def create(request: web.Request) -> web.Response:
     stored = await request.app[RECORDS].add(await body_json(request),
                                             record_type=request.match_info["type"])
@@ -86,7 +55,6 @@ async def create(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/records/{type}/import")
-@_refusals
 async def bulk_import(request: web.Request) -> web.Response:
     data = await body_json(request)
     records = data.get("records")
@@ -105,12 +73,11 @@ async def bulk_import(request: web.Request) -> web.Response:
 @routes.get("/api/v1/records/{type}/{id}")
 async def show(request: web.Request) -> web.Response:
     view = await request.app[RECORDS].get(request.match_info["type"], request.match_info["id"],
-                                          lang=_lang(request))
+                                          lang=reader_language(request))
     return web.json_response(view)
 
 
 @routes.put("/api/v1/records/{type}/{id}")
-@_refusals
 async def update(request: web.Request) -> web.Response:
     stored = await request.app[RECORDS].update(request.match_info["type"],
                                                request.match_info["id"], await body_json(request))

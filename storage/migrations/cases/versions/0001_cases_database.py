@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 02:47:25.173802
+Create Date: 2026-11-25 03:18:49.821846
 """
 
 from alembic import op
@@ -41,12 +41,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_date'), ['date'], unique=False)
 
     op.create_table('case_keys',
+    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('record_id', sa.String(length=128), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['record_id'], ['cases.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('record_id', 'kind', 'value'),
-    sqlite_with_rowid=False
+    sa.PrimaryKeyConstraint('seq'),
+    sa.UniqueConstraint('record_id', 'kind', 'value', name='uq_case_keys')
     )
     with op.batch_alter_table('case_keys', schema=None) as batch_op:
         batch_op.create_index('ix_case_keys_lookup', ['value', 'kind'], unique=False)
