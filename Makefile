@@ -21,6 +21,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/federation_bench.py
+	$(VENV)/bin/python bench/render_bench.py
+	$(VENV)/bin/python bench/import_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
