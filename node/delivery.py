@@ -133,7 +133,7 @@ class PeerSender:
         if expired:
             async with services.store.transaction() as tx:
                 await tx.mark_dead([r.seq for r in expired],
-                                   f"gave up after {give_up // DAY_MS} days: "
+                                   f"gave up after {self.manager.give_up_days:g} days: "
                                    f"{expired[0].last_error}")
             return True
         allowed = SENDABLE.get(peer.status)
@@ -223,7 +223,8 @@ class DeliveryManager:
         self.batch_size: int = cfg["batch_size"]
         self.window: int = cfg["window"]
         self.backoff = Backoff.from_config(cfg)
-        self.give_up_ms = int(cfg["give_up_days"] * DAY_MS)
+        self.give_up_days: float = cfg["give_up_days"]
+        self.give_up_ms = int(self.give_up_days * DAY_MS)
         self.poll_s: float = cfg["poll_interval_seconds"]
         self.delivered = 0
         self._senders: dict[str, PeerSender] = {}

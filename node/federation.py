@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from protocol import ProtocolError, Reason, decode_keydoc, transport
+from protocol.errors import STATUS_HINTS
 from protocol.keydoc import MAX_KEYDOC_SIZE
 
 from . import inbound
@@ -89,7 +90,7 @@ async def batch(request: web.Request) -> web.Response:
         return refuse(request, exc)
     status = 200
     if result.results and all(r.outcome.value == "rejected" for r in result.results):
-        status = ProtocolError(result.results[0].reason).status_hint
+        status = STATUS_HINTS[Reason(result.results[0].reason)]
     elif result.results and all(r.outcome.value == "duplicate" for r in result.results):
         status = 409
     headers = {}

@@ -51,17 +51,9 @@ RECEIPTED = {MessageType.ALERT, MessageType.BULLETIN}
 
 
 @dataclass
-class _Accepted:
-    env: Envelope
-    payload: dict
-    digest: bytes
-
-
-@dataclass
 class _BatchState:
     peer: PeerRow
     keys: dict[str, KeyRow]
-    accepted: list[_Accepted] = field(default_factory=list)
     seen: dict[str, bytes] = field(default_factory=dict)
 
 

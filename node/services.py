@@ -5,7 +5,6 @@ node and a CLI command can therefore act on the same data folder at once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -593,9 +592,4 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
-
-
-def payload_digest(env: Envelope) -> bytes:
-    """What identifies an envelope's content, to tell a replay from a conflict."""
-    return hashlib.sha256(env.signing_input()).digest()
 

@@ -491,13 +491,6 @@ class NodeStore:
         r = await self.db.fetch_one(sa.select(received).where(received.c.envelope_id == envelope_id))
         return _received_row(r) if r else None
 
-    async def count_received(self, types: Sequence[str]) -> int:
-        return int(
-            (await self.db.fetch_one(
-                sa.select(sa.func.count()).select_from(received)
-                .where(received.c.type.in_(list(types)))
-            ))[0]
-        )
 
     async def receipts_for(self, envelope_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         rows = await self.db.fetch_all(
@@ -510,8 +503,6 @@ class NodeStore:
             )
         return out
 
-    async def get_sent(self, envelope_id: str) -> sa.Row[Any] | None:
-        return await self.db.fetch_one(sa.select(sent).where(sent.c.envelope_id == envelope_id))
 
     # -- audit -------------------------------------------------------------------------
 
