@@ -161,11 +161,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     async def setup() -> None:
         services = await NodeServices.open(config)
         now = SystemClock().now_ms()
-        async with services.store.transaction() as tx:
-            await tx.add_own_key(keys.kid, keys.sign_public, keys.enc_public, now,
-                                 retire_others_at=None)
-            await tx.audit(at=now, actor="cli", action="node.init", subject=args.id,
-                           detail={"fingerprint": keys.fingerprint})
+
+        def first_key(tx) -> None:
+            tx.add_own_key(keys.kid, keys.sign_public, keys.enc_public, now,
+                           retire_others_at=None)
+            tx.audit(at=now, actor="cli", action="node.init", subject=args.id,
+                     detail={"fingerprint": keys.fingerprint})
+
+        await services.store.write(first_key)
         await services.close()
 
     asyncio.run(setup())

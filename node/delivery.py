@@ -39,7 +39,7 @@ from protocol import (
     decode_batch_result,
     new_envelope_id,
 )
-from storage.nodestore import OutboxRow, PeerRow
+from storage.nodestore import NodeTx, OutboxRow, PeerRow
 
 from . import inbound
 from .clock import DAY_MS
@@ -121,8 +121,7 @@ class PeerSender:
         if peer is None:
             return False
         if peer.status == PeerStatus.REVOKED.value:
-            async with services.store.transaction() as tx:
-                await tx.abandon_for_peer(self.peer_id, "peer revoked")
+            await services.store.write(lambda tx: tx.abandon_for_peer(self.peer_id, "peer revoked"))
             return False
         size = self.manager.batch_size
         rows = await services.store.due(self.peer_id, now, size * self.manager.window)
@@ -131,10 +130,9 @@ class PeerSender:
         give_up = self.manager.give_up_ms
         expired = [r for r in rows if now - r.created_at > give_up or r.expires_at <= now]
         if expired:
-            async with services.store.transaction() as tx:
-                await tx.mark_dead([r.seq for r in expired],
-                                   f"gave up after {self.manager.give_up_days:g} days: "
-                                   f"{expired[0].last_error}")
+            reason = (f"gave up after {self.manager.give_up_days:g} days: "
+                      f"{expired[0].last_error}")
+            await services.store.write(lambda tx: tx.mark_dead([r.seq for r in expired], reason))
             return True
         allowed = SENDABLE.get(peer.status)
         if allowed is not None:
@@ -195,10 +193,13 @@ class PeerSender:
             else:
                 retry.append(row)
                 reasons.add(r.reason)
-        async with services.store.transaction() as tx:
-            await tx.mark_delivered(delivered, now)
-            await tx.mark_rejected(rejected)
-            await tx.add_receipts(receipts)
+
+        def record(tx: NodeTx) -> None:
+            tx.mark_delivered(delivered, now)
+            tx.mark_rejected(rejected)
+            tx.add_receipts(receipts)
+
+        await services.store.write(record)
         if retry:
             await self._retry(retry, "; ".join(sorted(reasons)))
         self.manager.delivered += len(delivered)
@@ -210,8 +211,8 @@ class PeerSender:
         when = now + self.manager.backoff.delay_ms(attempts)
         log.info("delivery to %s failed (%s); %d message(s) retried in %.1f s", self.peer_id,
                  error, len(rows), (when - now) / 1000)
-        async with services.store.transaction() as tx:
-            await tx.mark_retry([r.seq for r in rows], next_attempt_at=when, error=error)
+        await services.store.write(
+            lambda tx: tx.mark_retry([r.seq for r in rows], next_attempt_at=when, error=error))
 
 
 class DeliveryManager:

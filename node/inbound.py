@@ -109,8 +109,9 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
             _log_rejection(peer.node_id, eid, exc)
             results.append(EnvelopeResult.rejected(index, eid, exc))
     await _keep_carried_records(services, peer, candidates)
-    async with services.store.transaction() as tx:
-        known = await tx.known_received([(peer.node_id, e.id) for _, e, _, _ in candidates])
+
+    def commit(tx: NodeTx) -> tuple[list[tuple[int, Envelope, dict, bytes]], list[str]]:
+        known = tx.known_received([(peer.node_id, e.id) for _, e, _, _ in candidates])
         fresh: list[tuple[int, Envelope, dict, bytes]] = []
         held: list[str] = []  # ids we hold now, accepted or duplicate, to acknowledge
         for index, env, payload, digest in candidates:
@@ -128,7 +129,10 @@ async def receive_batch(services: NodeServices, peer: PeerRow, body: bytes) -> B
                 continue
             if env.type in RECEIPTED:
                 held.append(env.id)
-        await _commit(services, tx, peer, fresh, now)
+        _commit(services, tx, peer, fresh, now)
+        return fresh, held
+
+    fresh, held = await services.store.write(commit)
     if any(env.type in PEER_CHANGING for _, env, _, _ in fresh):
         services.forget_peer(peer.node_id)
     # The delivery receipt travels back inline; a retried batch (answered as duplicates,
@@ -233,7 +237,7 @@ def _keydoc_of(payload: dict, node_id: str):
     return doc
 
 
-async def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
+def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
                   fresh: list[tuple[int, Envelope, dict, bytes]], now: int) -> None:
     rows = []
     for _, env, payload, digest in fresh:
@@ -244,15 +248,15 @@ async def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
             via=env.relay[-1].node if env.relay else env.sender, envelope=env.raw,
             payload=pack_decoded(payload),
         ))
-        await _apply(services, tx, peer, env, payload, now)
-    await tx.insert_received(rows)
+        _apply(services, tx, peer, env, payload, now)
+    tx.insert_received(rows)
 
 
-async def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelope,
+def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelope,
                  payload: dict, now: int) -> None:
     """The effect of a node-to-node message on our state, inside the batch's transaction."""
     if env.type is MessageType.RECEIPT:
-        await tx.add_receipts([(i, peer.node_id, payload["kind"], env.created, env.id)
+        tx.add_receipts([(i, peer.node_id, payload["kind"], env.created, env.id)
                                for i in payload["ids"]])
     elif env.type in TRUST_TYPES:
         action = (PeerAction.APPROVED_BY_PEER if env.type is MessageType.TRUST_APPROVE
@@ -262,19 +266,19 @@ async def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelop
             log.info("%s from %s ignored: peer is %s", env.type.value, peer.node_id, peer.status)
             return
         reason = str(payload.get("reason", ""))[:500]
-        await tx.set_peer_status(peer.node_id, status.value, reason, now)
-        await tx.audit(at=now, actor=peer.node_id, action=f"peer.{action.value}",
+        tx.set_peer_status(peer.node_id, status.value, reason, now)
+        tx.audit(at=now, actor=peer.node_id, action=f"peer.{action.value}",
                        subject=peer.node_id, detail={"reason": reason})
     elif env.type is MessageType.CATALOG_UPDATE:
-        await tx.audit(at=now, actor=peer.node_id, action="catalog.installed",
+        tx.audit(at=now, actor=peer.node_id, action="catalog.installed",
                        subject=str(services.catalog.version))
     elif env.type is MessageType.KEY_ROTATE:
         doc = _keydoc_of(payload, peer.node_id)
         # A peer may not keep an old key alive longer than our own policy allows.
         limit = now + int(services.config["keys"]["rotation_grace_days"] * 86_400_000)
-        await tx.add_peer_key(peer.node_id, doc.kid, doc.sign_public, doc.enc_public, now,
+        tx.add_peer_key(peer.node_id, doc.kid, doc.sign_public, doc.enc_public, now,
                               retire_others_at=min(payload["grace_until"], limit))
-        await tx.audit(at=now, actor=peer.node_id, action="peer.key_rotated",
+        tx.audit(at=now, actor=peer.node_id, action="peer.key_rotated",
                        subject=peer.node_id, detail={"kid": doc.kid})
 
 

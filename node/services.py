@@ -289,24 +289,29 @@ class NodeServices:
             except ProtocolError as exc:
                 raise ServiceError(f"message not valid: {exc.detail or exc.reason}") from None
             prepared.append((env, peers, plaintext))
-        async with self.store.transaction() as tx:
-            await tx.record_sent([
-                NewSent(envelope_id=env.id, type=env.type.value, recipients=env.recipients,
-                        tlp=env.tlp.value, created_at=env.created, expires_at=env.expires,
-                        payload=plain)
-                for env, _, plain in prepared
-            ])
-            await tx.enqueue([row for env, peers, _ in prepared
-                              for row in self.outbox_rows(env, [p.node_id for p in peers])])
-            if len(prepared) == 1:
-                env = prepared[0][0]
-                await tx.audit(at=env.created, actor=actor, action="message.send",
-                               subject=env.id, detail={"to": list(env.recipients),
-                                                       "type": env.type.value})
-            else:
-                await tx.audit(at=self.clock.now_ms(), actor=actor, action="message.send_many",
-                               subject=f"{len(prepared)} messages",
-                               detail={"first": prepared[0][0].id, "last": prepared[-1][0].id})
+        sent_rows = [
+            NewSent(envelope_id=env.id, type=env.type.value, recipients=env.recipients,
+                    tlp=env.tlp.value, created_at=env.created, expires_at=env.expires,
+                    payload=plain)
+            for env, _, plain in prepared
+        ]
+        queued = [row for env, peers, _ in prepared
+                  for row in self.outbox_rows(env, [p.node_id for p in peers])]
+        if len(prepared) == 1:
+            env = prepared[0][0]
+            audit = dict(at=env.created, actor=actor, action="message.send", subject=env.id,
+                         detail={"to": list(env.recipients), "type": env.type.value})
+        else:
+            audit = dict(at=self.clock.now_ms(), actor=actor, action="message.send_many",
+                         subject=f"{len(prepared)} messages",
+                         detail={"first": prepared[0][0].id, "last": prepared[-1][0].id})
+
+        def write(tx: NodeTx) -> None:
+            tx.record_sent(sent_rows)
+            tx.enqueue(queued)
+            tx.audit(**audit)
+
+        await self.store.write(write)
         for p in {p.node_id for _, peers, _ in prepared for p in peers}:
             self.on_enqueued(p)
         return [env.id for env, _, _ in prepared]
@@ -331,11 +336,14 @@ class NodeServices:
                     PeerStatus(existing.status) if existing else None, PeerAction.REQUEST
                 )
                 now = self.clock.now_ms()
-                async with self.store.transaction() as tx:
-                    await self._pin(tx, doc, new_status, now, existing)
-                    await tx.audit(at=now, actor=actor, action="peer.request",
-                                   subject=doc.node_id,
-                                   detail={"url": url, "fingerprint": doc.fingerprint})
+                self.forget_peer(doc.node_id)
+
+                def pin(tx: NodeTx) -> None:
+                    self._pin(tx, doc, new_status, now, existing)
+                    tx.audit(at=now, actor=actor, action="peer.request", subject=doc.node_id,
+                             detail={"url": url, "fingerprint": doc.fingerprint})
+
+                await self.store.write(pin)
                 self.forget_peer(doc.node_id)
                 body = self.keydoc().encode()
                 headers = self.sign_headers("POST", doc.url.rstrip("/") + TRUST_PATH, body)
@@ -356,9 +364,9 @@ class NodeServices:
         assert peer is not None
         return peer
 
-    async def _pin(self, tx: NodeTx, doc: KeyDocument, status: PeerStatus, now: int,
-                   existing: PeerRow | None) -> None:
-        self.forget_peer(doc.node_id)
+    @staticmethod
+    def _pin(tx: NodeTx, doc: KeyDocument, status: PeerStatus, now: int,
+             existing: PeerRow | None) -> None:
         # A pinned key never changes through a trust request: only through a rotation the
         # old key signs, or after an administrator refused the peer (and then approves
         # the new key anew).
@@ -369,12 +377,12 @@ class NodeServices:
                     f"{doc.node_id} is pinned to another key; keys change only through a "
                     "signed rotation",
                 )
-        await tx.upsert_peer(
+        tx.upsert_peer(
             node_id=doc.node_id, name=doc.name, country=doc.country, languages=doc.languages,
             url=doc.url, status=status.value, fingerprint=doc.fingerprint, now_ms=now,
         )
-        await tx.add_peer_key(doc.node_id, doc.kid, doc.sign_public, doc.enc_public, now,
-                              retire_others_at=None)
+        tx.add_peer_key(doc.node_id, doc.kid, doc.sign_public, doc.enc_public, now,
+                        retire_others_at=None)
 
     async def receive_trust_request(self, doc: KeyDocument) -> PeerStatus:
         """A node asks us for trust (its request signature already checked by the caller)."""
@@ -386,10 +394,14 @@ class NodeServices:
             PeerStatus(existing.status) if existing else None, PeerAction.RECEIVE_REQUEST
         )
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
-            await self._pin(tx, doc, new_status, now, existing)
-            await tx.audit(at=now, actor=doc.node_id, action="peer.trust_requested",
-                           subject=doc.node_id, detail={"fingerprint": doc.fingerprint})
+        self.forget_peer(doc.node_id)
+
+        def pin(tx: NodeTx) -> None:
+            self._pin(tx, doc, new_status, now, existing)
+            tx.audit(at=now, actor=doc.node_id, action="peer.trust_requested",
+                     subject=doc.node_id, detail={"fingerprint": doc.fingerprint})
+
+        await self.store.write(pin)
         self.forget_peer(doc.node_id)
         log.info("trust request from %s (%s), fingerprint %s", doc.node_id, doc.name,
                  doc.fingerprint)
@@ -414,15 +426,17 @@ class NodeServices:
             envelope = self.compose_for([peer], {"reason": reason},
                                         type=MessageType.TRUST_REFUSE, tlp=TLP.CLEAR)
         self.forget_peer(peer_id)
-        async with self.store.transaction() as tx:
-            await tx.set_peer_status(peer_id, new_status.value, reason, now)
+
+        def change(tx: NodeTx) -> None:
+            tx.set_peer_status(peer_id, new_status.value, reason, now)
             if envelope is not None:
-                await tx.enqueue(self.outbox_rows(envelope, [peer_id]))
+                tx.enqueue(self.outbox_rows(envelope, [peer_id]))
             if action is PeerAction.REVOKE:
-                await tx.abandon_for_peer(peer_id, "peer revoked")
-            await tx.audit(at=now, actor=actor, action=f"peer.{action.value}", subject=peer_id,
-                           detail={"reason": reason, "from": peer.status,
-                                   "to": new_status.value})
+                tx.abandon_for_peer(peer_id, "peer revoked")
+            tx.audit(at=now, actor=actor, action=f"peer.{action.value}", subject=peer_id,
+                     detail={"reason": reason, "from": peer.status, "to": new_status.value})
+
+        await self.store.write(change)
         self.forget_peer(peer_id)
         if envelope is not None or action is PeerAction.RESUME:
             self.on_enqueued(peer_id)
@@ -450,12 +464,14 @@ class NodeServices:
         envs = [self.compose_for([p], payload, type=MessageType.CATALOG_UPDATE, tlp=TLP.CLEAR)
                 for p in peers]
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
+
+        def publish(tx: NodeTx) -> None:
             for env, p in zip(envs, peers, strict=True):
-                await tx.enqueue(self.outbox_rows(env, [p.node_id]))
-            await tx.audit(at=now, actor=actor, action="catalog.publish",
-                           subject=str(payload["version"]),
-                           detail={"to": [p.node_id for p in peers]})
+                tx.enqueue(self.outbox_rows(env, [p.node_id]))
+            tx.audit(at=now, actor=actor, action="catalog.publish",
+                     subject=str(payload["version"]), detail={"to": [p.node_id for p in peers]})
+
+        await self.store.write(publish)
         for p in peers:
             self.on_enqueued(p.node_id)
         return payload["version"], len(peers)
@@ -479,14 +495,17 @@ class NodeServices:
                              signing_key=old)
             for p in peers
         ]
-        async with self.store.transaction() as tx:
-            await tx.add_own_key(new_keys.kid, new_keys.sign_public, new_keys.enc_public, now,
-                                 retire_others_at=grace_until)
+
+        def rotate(tx: NodeTx) -> None:
+            tx.add_own_key(new_keys.kid, new_keys.sign_public, new_keys.enc_public, now,
+                           retire_others_at=grace_until)
             for env, p in zip(envs, peers, strict=True):
-                await tx.enqueue(self.outbox_rows(env, [p.node_id]))
-            await tx.audit(at=now, actor=actor, action="keys.rotate", subject=new_keys.kid,
-                           detail={"old": old.kid, "grace_until": grace_until,
-                                   "announced_to": [p.node_id for p in peers]})
+                tx.enqueue(self.outbox_rows(env, [p.node_id]))
+            tx.audit(at=now, actor=actor, action="keys.rotate", subject=new_keys.kid,
+                     detail={"old": old.kid, "grace_until": grace_until,
+                             "announced_to": [p.node_id for p in peers]})
+
+        await self.store.write(rotate)
         await self.reload_keys()
         for p in peers:
             self.on_enqueued(p.node_id)
@@ -535,12 +554,16 @@ class NodeServices:
         if peer is not None and peer.status == PeerStatus.APPROVED:
             env = self.compose_for([peer], {"kind": "read", "ids": [envelope_id]},
                                    type=MessageType.RECEIPT, tlp=TLP.CLEAR)
-        async with self.store.transaction() as tx:
-            changed = await tx.mark_read(row.origin, envelope_id, now)
+
+        def read(tx: NodeTx) -> bool:
+            changed = tx.mark_read(row.origin, envelope_id, now)
             if changed and env is not None:
-                await tx.enqueue(self.outbox_rows(env, [row.origin]))
+                tx.enqueue(self.outbox_rows(env, [row.origin]))
             if changed:
-                await tx.audit(at=now, actor=actor, action="message.read", subject=envelope_id)
+                tx.audit(at=now, actor=actor, action="message.read", subject=envelope_id)
+            return changed
+
+        changed = await self.store.write(read)
         if changed and env is not None:
             self.on_enqueued(row.origin)
         return changed
@@ -560,10 +583,14 @@ class NodeServices:
     async def retry_dead(self, *, peer_id: str | None = None, envelope_id: str | None = None,
                          actor: str = "cli") -> int:
         now = self.clock.now_ms()
-        async with self.store.transaction() as tx:
-            n = await tx.retry_dead(now, peer_id=peer_id, envelope_id=envelope_id)
-            await tx.audit(at=now, actor=actor, action="outbox.retry", subject=peer_id or "*",
-                           detail={"count": n, "envelope": envelope_id})
+
+        def retry(tx: NodeTx) -> int:
+            n = tx.retry_dead(now, peer_id=peer_id, envelope_id=envelope_id)
+            tx.audit(at=now, actor=actor, action="outbox.retry", subject=peer_id or "*",
+                     detail={"count": n, "envelope": envelope_id})
+            return n
+
+        n = await self.store.write(retry)
         for p in await self.store.peers_with_pending():
             self.on_enqueued(p)
         return n

@@ -21,30 +21,64 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
-def _check_text(text: str) -> None:
-    """Map keys and values alike: NFC, and encodable as UTF-8 (no lone surrogates)."""
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise DecodeError(Reason.BAD_ENCODING, "string is not valid Unicode text") from None
+def check_text(text: str) -> None:
+    """Map keys and values alike: NFC, and encodable as UTF-8 (no lone surrogates).
+    ASCII text (ids, codes, most keys) is both, and is answered at once."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError(Reason.BAD_ENCODING, "string is not valid Unicode text") from None
     if not unicodedata.is_normalized("NFC", text):
         raise DecodeError(Reason.NON_CANONICAL, "string not in NFC")
 
 
 def _canonical(value: Any, depth: int) -> Any:
-    """Check a value is representable canonically; return it with sorted maps."""
+    """Check a value is representable canonically; return it with sorted maps.
+
+    Values that are already canonical (the common case) are returned as they are, not
+    copied: only a map out of key order, a tuple or a bytes-like object is rebuilt."""
     if depth > MAX_DEPTH:
         raise DecodeError(Reason.BAD_ENCODING, "nesting too deep")
-    if value is None or isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        check_text(value)
         return value
-    if isinstance(value, int):
+    if kind is dict:
+        changed = False
+        items = []
+        for k, v in value.items():
+            if type(k) is not str:
+                if isinstance(k, str):  # a str subclass (e.g. an enum member): plain text
+                    k, changed = str(k), True
+                else:
+                    raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings")
+            check_text(k)
+            c = _canonical(v, depth + 1)
+            changed = changed or c is not v
+            items.append((k, c))
+        keys = [k for k, _ in items]
+        if changed or keys != sorted(keys):
+            items.sort(key=_first)
+            return dict(items)
+        return value
+    if kind is list:
+        out = [_canonical(v, depth + 1) for v in value]
+        return value if all(a is b for a, b in zip(out, value, strict=True)) else out
+    if kind is int:
         if not INT_MIN <= value <= INT_MAX:
             raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
         return value
-    if isinstance(value, str):
-        _check_text(value)
+    if value is None or kind is bool or kind is bytes:
         return value
+    # Less common kinds: subclasses, tuples, other byte buffers.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return _canonical(int(value), depth)
+    if isinstance(value, str):
+        return _canonical(str(value), depth)
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     if isinstance(value, float):
@@ -52,33 +86,43 @@ def _canonical(value: Any, depth: int) -> Any:
     if isinstance(value, list | tuple):
         return [_canonical(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        for k in value:
-            if not isinstance(k, str):
-                raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings")
-            _check_text(k)
-        return {k: _canonical(value[k], depth + 1) for k in sorted(value)}
-    raise DecodeError(Reason.BAD_ENCODING, f"type {type(value).__name__} cannot be encoded")
+        return _canonical(dict(value), depth)
+    raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
+
+
+def _first(item: tuple[str, Any]) -> str:
+    return item[0]
 
 
 def _validate(value: Any, depth: int) -> None:
-    """What ``_canonical`` checks, for a freshly decoded value, without copying it: maps
-    must already be in sorted key order (decoding keeps the wire order)."""
+    """What ``_canonical`` checks, for a freshly decoded value, without copying it: keys
+    must be strings and maps already in sorted key order (decoding keeps the wire order)."""
     if depth > MAX_DEPTH:
         raise DecodeError(Reason.BAD_ENCODING, "nesting too deep")
     kind = type(value)
     if kind is str:
-        _check_text(value)
+        if not value.isascii():
+            check_text(value)
     elif kind is dict:
         keys = list(value)
         for k in keys:
-            _check_text(k)
+            if type(k) is not str:
+                raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings")
+            if not k.isascii():
+                check_text(k)
         if keys != sorted(keys):
             raise DecodeError(Reason.NON_CANONICAL, "map keys are not in sorted order")
         for v in value.values():
-            _validate(v, depth + 1)
+            if type(v) in _CONTAINERS or type(v) is str and not v.isascii():
+                _validate(v, depth + 1)
+            elif type(v) not in _SCALARS:
+                _validate(v, depth + 1)
     elif kind is list:
         for v in value:
-            _validate(v, depth + 1)
+            if type(v) in _CONTAINERS or type(v) is str and not v.isascii():
+                _validate(v, depth + 1)
+            elif type(v) not in _SCALARS:
+                _validate(v, depth + 1)
     elif kind is int:
         if not INT_MIN <= value <= INT_MAX:
             raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
@@ -86,6 +130,11 @@ def _validate(value: Any, depth: int) -> None:
         raise DecodeError(Reason.BAD_ENCODING, "floats are not allowed: use decimal strings")
     elif value is not None and kind is not bool and kind is not bytes:
         raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
+
+
+_CONTAINERS = frozenset({dict, list})
+#: Kinds that need no look inside (integers do: their range is checked).
+_SCALARS = frozenset({str, bytes, bool, type(None)})
 
 
 def pack_decoded(value: Any) -> bytes:
@@ -122,21 +171,29 @@ def decode(data: bytes, *, max_size: int = 1 << 20) -> Any:
         raise DecodeError(Reason.TOO_LARGE, f"{len(data)} bytes exceed the limit of {max_size}")
     if not data:
         raise DecodeError(Reason.BAD_ENCODING, "empty message")
+    value = _unpack(data, None)
+    _validate(value, 0)
+    if pack_decoded(value) != data:
+        # Say why: a repeated key (which a plain map silently merges) is a bad encoding,
+        # anything else (a longer form than needed) is not canonical.
+        _unpack(data, _pairs_to_dict)
+        raise DecodeError(Reason.NON_CANONICAL, "message is not in canonical form")
+    return value
+
+
+def _unpack(data: bytes, pairs_hook: Any) -> Any:
     try:
-        value = msgpack.unpackb(
+        return msgpack.unpackb(
             data,
             raw=False,
             use_list=True,
             strict_map_key=False,
-            object_pairs_hook=_pairs_to_dict,
+            object_pairs_hook=pairs_hook,
             ext_hook=_refuse_ext,
         )
     except DecodeError:
         raise
     except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
-        # ExtraData, FormatError, StackError, OutOfData and invalid UTF-8 all land here.
+        # ExtraData, FormatError, StackError, OutOfData, invalid UTF-8 and unhashable
+        # map keys all land here.
         raise DecodeError(Reason.BAD_ENCODING, f"not valid msgpack: {type(exc).__name__}") from exc
-    _validate(value, 0)
-    if pack_decoded(value) != data:
-        raise DecodeError(Reason.NON_CANONICAL, "message is not in canonical form")
-    return value

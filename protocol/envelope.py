@@ -98,14 +98,24 @@ class Handling:
         object.__setattr__(self, "code", HandlingCode(self.code))
         if self.code is HandlingCode.H3 and not self.text.strip():
             raise ValueError("handling condition H3 needs its restriction as text")
+        if not isinstance(self.text, str):
+            raise ValueError("handling text must be text")
         if len(self.text) > 2000:
             raise ValueError("handling text is longer than 2000 characters")
+        try:
+            codec.check_text(self.text)
+        except DecodeError as exc:
+            raise ValueError(f"handling text: {exc.detail}") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hop:
     node: str
     ts: int
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.node, str) and bool(NODE_ID_RE.match(self.node)), "bad hop node")
+        _check(_is_int(self.ts), "bad hop time")
 
 
 def new_envelope_id(now_ms: int) -> str:
@@ -155,6 +165,7 @@ class Envelope:
         _check(_is_int(self.catalog) and 0 < self.catalog < 2**31, "bad catalog version")
         _check(self.evaluation is None or _valid_evaluation(self.evaluation), "bad evaluation")
         _check(len(self.relay) <= MAX_RELAY_HOPS, "relay path too long")
+        _check_sealed(self.sealed)
         try:
             object.__setattr__(self, "type", MessageType(self.type))
         except ValueError:
@@ -167,44 +178,57 @@ class Envelope:
     # -- wire form ---------------------------------------------------------------------
 
     def _signed_map(self) -> dict[str, Any]:
-        m: dict[str, Any] = {
-            "v": self.version,
-            "id": self.id,
-            "typ": self.type.value,
-            "from": self.sender,
-            "kid": self.kid,
-            "to": list(self.recipients),
-            "ts": self.created,
-            "exp": self.expires,
-            "tlp": self.tlp.value,
-            "hc": [{"c": h.code.value, "t": h.text} for h in self.handling],
-            "cat": self.catalog,
-            "pl": {
-                "n": self.sealed.nonce,
-                "ct": self.sealed.ciphertext,
-                "k": {
-                    r: {"kid": w.kid, "n": w.nonce, "w": w.wrapped}
-                    for r, w in self.sealed.keys.items()
-                },
-            },
-        }
+        """The signed fields as a map in canonical (sorted) key order.
+
+        Every value was checked when the envelope was made (ids and codes are ASCII, the
+        handling texts NFC), so the map packs as it is, without a canonical walk."""
+        m: dict[str, Any] = {"cat": self.catalog}
         if self.evaluation is not None:
             m["ev"] = self.evaluation
+        m["exp"] = self.expires
+        m["from"] = self.sender
+        m["hc"] = [{"c": h.code.value, "t": h.text} for h in self.handling]
+        m["id"] = self.id
+        m["kid"] = self.kid
+        m["pl"] = {
+            "ct": self.sealed.ciphertext,
+            "k": {
+                r: {"kid": w.kid, "n": w.nonce, "w": w.wrapped}
+                for r, w in sorted(self.sealed.keys.items())
+            },
+            "n": self.sealed.nonce,
+        }
+        m["tlp"] = self.tlp.value
+        m["to"] = list(self.recipients)
+        m["ts"] = self.created
+        m["typ"] = self.type.value
+        m["v"] = self.version
         return m
 
     def signing_input(self) -> bytes:
         """The bytes the originator's signature covers."""
-        return self.signed_bytes or SIGNATURE_CONTEXT + codec.encode(self._signed_map())
+        return self.signed_bytes or SIGNATURE_CONTEXT + codec.pack_decoded(self._signed_map())
 
     def signed(self, signer: Signer) -> Envelope:
         """This envelope with the originator's signature."""
-        return replace(self, signature=signer.sign(self.signing_input()))
+        signature = signer.sign(self.signing_input())
+        # A copy with only the signature changed: every other field was checked when this
+        # envelope was made, so the copy skips __post_init__ (replace() would redo it).
+        copy = object.__new__(Envelope)
+        for name in Envelope.__slots__:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "signature", signature)
+        return copy
 
     def encode(self) -> bytes:
         m = self._signed_map()
-        m["sig"] = self.signature
-        m["via"] = [{"node": h.node, "ts": h.ts} for h in self.relay]
-        return codec.encode(m)
+        wire: dict[str, Any] = {}
+        for k, v in m.items():  # "sig" sorts between "pl" and "tlp", "via" after "v"
+            if k == "tlp":
+                wire["sig"] = self.signature
+            wire[k] = v
+        wire["via"] = [{"node": h.node, "ts": h.ts} for h in self.relay]
+        return codec.pack_decoded(wire)
 
     def with_hop(self, node: str, ts: int) -> Envelope:
         """The envelope as a hub relays it: the signature is untouched."""
@@ -236,6 +260,21 @@ def _valid_evaluation(ev: Any) -> bool:
         and ev[0] in SOURCE_RELIABILITY
         and ev[1] in INFORMATION_RELIABILITY
     )
+
+
+def _check_sealed(sealed: Sealed) -> None:
+    _check(isinstance(sealed.nonce, bytes) and len(sealed.nonce) == 24,
+           "payload nonce must be 24 bytes")
+    _check(isinstance(sealed.ciphertext, bytes) and len(sealed.ciphertext) >= 16,
+           "payload ciphertext too short")
+    _check(isinstance(sealed.keys, dict) and 0 < len(sealed.keys) <= MAX_RECIPIENTS,
+           "bad key slots")
+    for recipient, slot in sealed.keys.items():
+        _check(isinstance(recipient, str) and bool(NODE_ID_RE.match(recipient)),
+               "bad key slot recipient")
+        _check(isinstance(slot.kid, str) and bool(KID_RE.match(slot.kid)), "bad slot kid")
+        _check(isinstance(slot.nonce, bytes) and len(slot.nonce) == 24, "bad slot nonce")
+        _check(isinstance(slot.wrapped, bytes) and len(slot.wrapped) == 48, "bad wrapped key")
 
 
 def _check(ok: bool, detail: str) -> None:

@@ -1,23 +1,37 @@
-"""One database: an async engine for reads and a single writer, with SQLite set up for it.
+"""One database: engines for reads and a single writer, with SQLite set up for them.
 
-SQLite has one writer. Every write goes through ``Database.write()``: a pool of one
-connection, so writers of this process queue instead of spinning on the busy timeout,
-and ``BEGIN IMMEDIATE``, so a transaction never fails half-way on a lock upgrade.
-Reads use their own pool and run beside the writer (WAL). Other processes (the CLI
-while the node runs) wait up to ``busy_timeout``.
+SQLite has one writer. Every write of this process takes the database's write lock, so
+writers queue instead of spinning on the busy timeout, and starts with ``BEGIN
+IMMEDIATE``, so a transaction never fails half-way on a lock upgrade. Reads use their own
+connections and run beside the writer (WAL). Other processes (the CLI while the node runs)
+wait up to ``busy_timeout``.
+
+Two ways in, both through SQLAlchemy:
+
+* ``write()`` / ``read()`` give an async connection (SQLAlchemy asyncio). Each statement
+  is a hand-off to the driver's thread: right for occasional work of any shape.
+* ``run_write(fn)`` / ``run_read(fn)`` run a synchronous function with a plain
+  connection on the database's own writer (or reader) thread: a whole transaction is one
+  hand-off, and the driver releases the GIL while SQLite works, so the event loop goes on
+  meanwhile. The hot paths (queueing, delivery, an inbound batch) use these.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .migrate import upgrade
+from .migrate import sync_url, upgrade
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -36,16 +50,32 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return on_connect
 
 
+def _set_up(engine: sa.Engine, url: str, *, writer: bool, synchronous: str) -> None:
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas(synchronous))
+        begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin_sql))
+
+
 def _make_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEngine:
-    is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {}
     if writer:
         kwargs.update(pool_size=1, max_overflow=0)
     engine = create_async_engine(url, **kwargs)
-    if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous))
-        begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
-        event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql(begin_sql))
+    _set_up(engine.sync_engine, url, writer=writer, synchronous=synchronous)
+    return engine
+
+
+def _make_sync_engine(url: str, *, writer: bool, synchronous: str) -> sa.Engine:
+    """An engine used from one dedicated thread only (its connection never moves)."""
+    url = sync_url(url)
+    kwargs: dict[str, Any] = {"pool_size": 1, "max_overflow": 0}
+    if url.startswith("sqlite"):
+        # The connection is made and used on the dedicated thread; only close() may come
+        # from the event loop's thread, after that thread has finished.
+        kwargs["connect_args"] = {"check_same_thread": False}
+    engine = sa.create_engine(url, **kwargs)
+    _set_up(engine, url, writer=writer, synchronous=synchronous)
     return engine
 
 
@@ -57,6 +87,11 @@ class Database:
         self.name = name
         self._reader = _make_engine(url, writer=False, synchronous=synchronous)
         self._writer = _make_engine(url, writer=True, synchronous=synchronous)
+        self._synchronous = synchronous
+        # The synchronous side (engine and thread, for writing and for reading) is made on
+        # first use: a database only ever used through write()/read() has none.
+        self._lanes: dict[bool, tuple[sa.Engine, ThreadPoolExecutor]] = {}
+        self._write_lock: asyncio.Lock | None = None
 
     @classmethod
     async def open(cls, url: str, name: str, *, synchronous: str = "NORMAL") -> Database:
@@ -66,11 +101,41 @@ class Database:
         await asyncio.to_thread(upgrade, url, name)
         return cls(url, name, synchronous=synchronous)
 
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block ends without an error."""
-        async with self._writer.begin() as conn:
+        async with self.write_lock, self._writer.begin() as conn:
             yield conn
+
+    async def run_write(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run fn(connection) in one write transaction on the writer thread; commit when
+        it returns, roll back (and raise) when it raises."""
+        async with self.write_lock:
+            engine, thread = self._lane(writer=True)
+            return await asyncio.get_running_loop().run_in_executor(
+                thread, _in_transaction, engine, fn
+            )
+
+    async def run_read(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run fn(connection) on the reader thread (one consistent snapshot)."""
+        engine, thread = self._lane(writer=False)
+        return await asyncio.get_running_loop().run_in_executor(thread, _in_snapshot, engine, fn)
+
+    def _lane(self, *, writer: bool) -> tuple[sa.Engine, ThreadPoolExecutor]:
+        lane = self._lanes.get(writer)
+        if lane is None:
+            lane = self._lanes[writer] = (
+                _make_sync_engine(self.url, writer=writer, synchronous=self._synchronous),
+                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-"
+                                   f"{'writer' if writer else 'reader'}"),
+            )
+        return lane
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -88,3 +153,49 @@ class Database:
     async def close(self) -> None:
         await self._writer.dispose()
         await self._reader.dispose()
+        lanes, self._lanes = list(self._lanes.values()), {}
+        for engine, thread in lanes:
+            await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+            thread.shutdown(wait=True)
+
+
+def _in_transaction(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
+    with engine.begin() as conn:
+        return fn(conn)
+
+
+def _in_snapshot(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
+    with engine.connect() as conn, conn.begin():
+        return fn(conn)
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows through the driver's executemany. SQLAlchemy compiles the statement for
+    the connection's dialect (cached per table and columns); its per-row parameter
+    processing is skipped, so values must be what the driver takes as they are (str, int,
+    bytes, None: JSON columns are given as their text)."""
+    if not rows:
+        return
+    sql, order = _compiled_insert(conn.dialect, table, tuple(rows[0]))
+    if order is not None:
+        conn.exec_driver_sql(sql, [order(row) for row in rows])
+    else:
+        conn.exec_driver_sql(sql, rows)
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, Any]] = {}
+
+
+def _compiled_insert(dialect: sa.Dialect, table: sa.Table,
+                     columns: tuple[str, ...]) -> tuple[str, Any]:
+    key = (dialect.name, table.name, columns)
+    found = _INSERTS.get(key)
+    if found is None:
+        compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
+        order = (itemgetter(*compiled.positiontup) if compiled.positiontup is not None
+                 else None)
+        if order is not None and len(compiled.positiontup) == 1:
+            single = order
+            order = lambda row: (single(row),)  # noqa: E731
+        found = _INSERTS[key] = (str(compiled), order)
+    return found

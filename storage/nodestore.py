@@ -1,25 +1,25 @@
 """Every SQL statement of the node database: peers, keys, outbox, inbox, receipts, audit.
 
 Reads are methods of ``NodeStore``; writes that must commit together (an inbound batch
-with its peer updates and receipts) go through ``NodeStore.transaction()``, whose
-``NodeTx`` methods all run in one transaction.
+with its peer updates and receipts) go through ``NodeStore.write(fn)``, which runs
+``fn(NodeTx)`` as one transaction on the database's writer thread.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .database import Database
+from .database import Database, insert_many
 from .schema import audit_log, outbox, own_keys, peer_keys, peers, receipts, received, sent
+
+T = TypeVar("T")
 
 
 class OutboxState(StrEnum):
@@ -166,7 +166,7 @@ def _audit_hash(prev: bytes, at: int, actor: str, action: str, subject: str, det
 GENESIS = b"\0" * 32
 
 
-def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> sa.Insert:
+def _insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     """INSERT that skips rows whose key exists (SQLite and PostgreSQL alike)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -178,10 +178,10 @@ def _insert_ignore(conn: AsyncConnection, table: sa.Table) -> sa.Insert:
 class NodeTx:
     """Writes that share one transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
-    async def upsert_peer(
+    def upsert_peer(
         self, *, node_id: str, name: str, country: str, languages: Sequence[str], url: str,
         status: str, fingerprint: str, now_ms: int, reason: str = "",
     ) -> None:
@@ -189,131 +189,117 @@ class NodeTx:
             name=name, country=country, languages=list(languages), url=url, status=status,
             status_reason=reason, fingerprint=fingerprint, updated_at=now_ms,
         )
-        done = await self.conn.execute(
+        done = self.conn.execute(
             sa.update(peers).where(peers.c.node_id == node_id).values(**values)
         )
         if done.rowcount == 0:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.insert(peers).values(
                     node_id=node_id, roles=["peer"], groups=[], created_at=now_ms, **values
                 )
             )
 
-    async def set_peer_status(self, node_id: str, status: str, reason: str, now_ms: int) -> None:
-        await self.conn.execute(
+    def set_peer_status(self, node_id: str, status: str, reason: str, now_ms: int) -> None:
+        self.conn.execute(
             sa.update(peers).where(peers.c.node_id == node_id)
             .values(status=status, status_reason=reason, updated_at=now_ms)
         )
 
-    async def add_peer_key(
+    def add_peer_key(
         self, peer_id: str, kid: str, sign_public: bytes, enc_public: bytes, now_ms: int,
         *, retire_others_at: int | None,
     ) -> None:
         """Add a key as the peer's current one; other keys stay valid until retire_others_at."""
-        await self.conn.execute(
+        self.conn.execute(
             sa.update(peer_keys)
             .where(peer_keys.c.peer_id == peer_id, peer_keys.c.kid != kid,
                    peer_keys.c.valid_until.is_(None))
             .values(valid_until=retire_others_at if retire_others_at is not None else now_ms)
         )
-        exists = await self.conn.scalar(
+        exists = self.conn.scalar(
             sa.select(sa.func.count()).select_from(peer_keys)
             .where(peer_keys.c.peer_id == peer_id, peer_keys.c.kid == kid)
         )
         if not exists:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.insert(peer_keys).values(
                     peer_id=peer_id, kid=kid, sign_public=sign_public, enc_public=enc_public,
                     added_at=now_ms, valid_until=None,
                 )
             )
 
-    async def add_own_key(self, kid: str, sign_public: bytes, enc_public: bytes, now_ms: int,
+    def add_own_key(self, kid: str, sign_public: bytes, enc_public: bytes, now_ms: int,
                           *, retire_others_at: int | None) -> None:
-        await self.conn.execute(
+        self.conn.execute(
             sa.update(own_keys).where(own_keys.c.kid != kid, own_keys.c.valid_until.is_(None))
             .values(valid_until=retire_others_at if retire_others_at is not None else now_ms)
         )
-        await self.conn.execute(
+        self.conn.execute(
             sa.insert(own_keys).values(
                 kid=kid, sign_public=sign_public, enc_public=enc_public, created_at=now_ms,
                 valid_until=None,
             )
         )
 
-    async def record_sent(self, items: Sequence[NewSent]) -> None:
-        if items:
-            await self.conn.execute(
-                sa.insert(sent),
-                [dict(envelope_id=i.envelope_id, type=i.type, recipients=list(i.recipients),
-                      tlp=i.tlp, created_at=i.created_at, expires_at=i.expires_at,
-                      payload=i.payload) for i in items],
-            )
+    def record_sent(self, items: Sequence[NewSent]) -> None:
+        insert_many(self.conn, sent, [
+            dict(envelope_id=i.envelope_id, type=i.type,
+                 recipients=json.dumps(list(i.recipients)), tlp=i.tlp,
+                 created_at=i.created_at, expires_at=i.expires_at, payload=i.payload)
+            for i in items
+        ])
 
-    async def enqueue(self, items: Sequence[NewOutbox]) -> None:
-        if not items:
-            return
-        await self.conn.execute(
-            sa.insert(outbox),
-            [
-                dict(
-                    envelope_id=i.envelope_id, peer_id=i.peer_id, type=i.type,
-                    envelope=i.envelope, state=OutboxState.PENDING.value, attempts=0,
-                    next_attempt_at=i.created_at, created_at=i.created_at,
-                    expires_at=i.expires_at, last_error="",
-                )
-                for i in items
-            ],
-        )
+    def enqueue(self, items: Sequence[NewOutbox]) -> None:
+        pending = OutboxState.PENDING.value
+        insert_many(self.conn, outbox, [
+            dict(envelope_id=i.envelope_id, peer_id=i.peer_id, type=i.type,
+                 envelope=i.envelope, state=pending, attempts=0,
+                 next_attempt_at=i.created_at, created_at=i.created_at,
+                 expires_at=i.expires_at, last_error="")
+            for i in items
+        ])
 
-    async def known_received(
+    def known_received(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], bytes]:
         """Digests of envelopes already received, by (origin, envelope id)."""
         found: dict[tuple[str, str], bytes] = {}
         for origin in {o for o, _ in keys}:
             ids = [e for o, e in keys if o == origin]
-            rows = await self.conn.execute(
+            rows = self.conn.execute(
                 sa.select(received.c.envelope_id, received.c.digest)
                 .where(received.c.origin == origin, received.c.envelope_id.in_(ids))
             )
             found.update({(origin, r.envelope_id): r.digest for r in rows})
         return found
 
-    async def insert_received(self, items: Sequence[NewReceived]) -> None:
-        if not items:
-            return
-        await self.conn.execute(
-            sa.insert(received),
-            [
-                dict(
-                    origin=i.origin, envelope_id=i.envelope_id, type=i.type, digest=i.digest,
-                    tlp=i.tlp, catalog=i.catalog, created_at=i.created_at,
-                    expires_at=i.expires_at, received_at=i.received_at, via=i.via,
-                    envelope=i.envelope, payload=i.payload,
-                )
-                for i in items
-            ],
-        )
+    def insert_received(self, items: Sequence[NewReceived]) -> None:
+        insert_many(self.conn, received, [
+            dict(origin=i.origin, envelope_id=i.envelope_id, type=i.type, digest=i.digest,
+                 tlp=i.tlp, catalog=i.catalog, created_at=i.created_at,
+                 expires_at=i.expires_at, received_at=i.received_at, via=i.via,
+                 envelope=i.envelope, payload=i.payload)
+            for i in items
+        ])
 
-    async def add_receipts(self, rows: Sequence[tuple[str, str, str, int, str]]) -> None:
+    def add_receipts(self, rows: Sequence[tuple[str, str, str, int, str]]) -> None:
         """(envelope id, peer, kind, at, receipt id); a receipt seen twice is kept once."""
         if rows:
-            await self.conn.execute(
+            self.conn.execute(
                 _insert_ignore(self.conn, receipts),
                 [dict(envelope_id=e, peer_id=p, kind=k, at=at, receipt_id=r)
                  for e, p, k, at, r in rows],
             )
 
-    async def audit(self, *, at: int, actor: str, action: str, subject: str,
+    def audit(self, *, at: int, actor: str, action: str, subject: str,
                     detail: dict[str, Any] | None = None) -> None:
         """Append to the hash-chained audit log."""
         detail = detail or {}
-        prev = await self.conn.scalar(
+        prev = self.conn.scalar(
             sa.select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
         )
         prev = prev or GENESIS
-        await self.conn.execute(
+        self.conn.execute(
             sa.insert(audit_log).values(
                 at=at, actor=actor, action=action, subject=subject, detail=detail,
                 prev_hash=prev, hash=_audit_hash(prev, at, actor, action, subject, detail),
@@ -322,36 +308,36 @@ class NodeTx:
 
     # -- outbox state ------------------------------------------------------------------
 
-    async def mark_delivered(self, seqs: Sequence[int], now_ms: int) -> None:
+    def mark_delivered(self, seqs: Sequence[int], now_ms: int) -> None:
         if seqs:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.update(outbox).where(outbox.c.seq.in_(seqs))
                 .values(state=OutboxState.DELIVERED.value, delivered_at=now_ms, last_error="")
             )
 
-    async def mark_rejected(self, items: Sequence[tuple[int, str]]) -> None:
+    def mark_rejected(self, items: Sequence[tuple[int, str]]) -> None:
         for seq, reason in items:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.update(outbox).where(outbox.c.seq == seq)
                 .values(state=OutboxState.REJECTED.value, last_error=reason)
             )
 
-    async def mark_retry(self, seqs: Sequence[int], *, next_attempt_at: int, error: str) -> None:
+    def mark_retry(self, seqs: Sequence[int], *, next_attempt_at: int, error: str) -> None:
         if seqs:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.update(outbox).where(outbox.c.seq.in_(seqs))
                 .values(attempts=outbox.c.attempts + 1, next_attempt_at=next_attempt_at,
                         last_error=error[:500])
             )
 
-    async def mark_dead(self, seqs: Sequence[int], error: str) -> None:
+    def mark_dead(self, seqs: Sequence[int], error: str) -> None:
         if seqs:
-            await self.conn.execute(
+            self.conn.execute(
                 sa.update(outbox).where(outbox.c.seq.in_(seqs))
                 .values(state=OutboxState.DEAD.value, last_error=error[:500])
             )
 
-    async def retry_dead(self, now_ms: int, *, peer_id: str | None = None,
+    def retry_dead(self, now_ms: int, *, peer_id: str | None = None,
                          envelope_id: str | None = None) -> int:
         """Put dead-lettered (and rejected) messages back in the queue; return how many."""
         q = sa.update(outbox).where(
@@ -361,22 +347,22 @@ class NodeTx:
             q = q.where(outbox.c.peer_id == peer_id)
         if envelope_id:
             q = q.where(outbox.c.envelope_id == envelope_id)
-        done = await self.conn.execute(
+        done = self.conn.execute(
             q.values(state=OutboxState.PENDING.value, next_attempt_at=now_ms, attempts=0,
                      created_at=now_ms)
         )
         return done.rowcount or 0
 
-    async def abandon_for_peer(self, peer_id: str, reason: str) -> None:
+    def abandon_for_peer(self, peer_id: str, reason: str) -> None:
         """Dead-letter everything still queued for a revoked peer."""
-        await self.conn.execute(
+        self.conn.execute(
             sa.update(outbox)
             .where(outbox.c.peer_id == peer_id, outbox.c.state == OutboxState.PENDING.value)
             .values(state=OutboxState.DEAD.value, last_error=reason)
         )
 
-    async def mark_read(self, origin: str, envelope_id: str, now_ms: int) -> bool:
-        done = await self.conn.execute(
+    def mark_read(self, origin: str, envelope_id: str, now_ms: int) -> bool:
+        done = self.conn.execute(
             sa.update(received)
             .where(received.c.origin == origin, received.c.envelope_id == envelope_id,
                    received.c.read_at.is_(None))
@@ -398,10 +384,11 @@ class NodeStore:
     async def close(self) -> None:
         await self.db.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[NodeTx]:
-        async with self.db.write() as conn:
-            yield NodeTx(conn)
+    async def write(self, fn: Callable[[NodeTx], T]) -> T:
+        """Run fn(tx) in one write transaction on the database's writer thread and return
+        what it returns; nothing is kept if it raises. fn is synchronous: it only calls
+        ``NodeTx`` methods and computes, it never waits on anything else."""
+        return await self.db.run_write(lambda conn: fn(NodeTx(conn)))
 
     # -- keys and peers ----------------------------------------------------------------
 
@@ -439,13 +426,15 @@ class NodeStore:
     # -- outbox ------------------------------------------------------------------------
 
     async def due(self, peer_id: str, now_ms: int, limit: int) -> list[OutboxRow]:
-        rows = await self.db.fetch_all(
-            sa.select(outbox)
+        query = (
+            sa.select(*(outbox.c[f] for f in OutboxRow.__slots__))
             .where(outbox.c.state == OutboxState.PENDING.value, outbox.c.peer_id == peer_id,
                    outbox.c.next_attempt_at <= now_ms)
             .order_by(outbox.c.seq).limit(limit)
         )
-        return [OutboxRow(**r._mapping) for r in rows]
+        return await self.db.run_read(
+            lambda conn: [OutboxRow(*r) for r in conn.execute(query)]
+        )
 
     async def peers_with_pending(self) -> dict[str, int]:
         """Peers with pending messages, and the earliest time one of them is due."""
