@@ -5,12 +5,14 @@ Design (after Synapse's federation sender):
 * The outbox table is the truth. Sending only writes rows (in the transaction that
   records the message) and wakes the peer's sender; nothing lives only in memory, so a
   restart resumes exactly where the database says.
-* One ``PeerSender`` per peer runs a single-flight loop: take up to ``batch_size x
-  window`` due rows in order, POST them as ``window`` signed batches at once, record
-  each outcome, repeat until none is due. A wake-up during a send sets a flag that is
-  re-checked before the loop ends. Order between batches in flight is not kept: every
-  envelope stands alone, and one that arrives before what it depends on (a rotated key,
-  an approval) is refused with a transient reason and retried.
+* One ``PeerSender`` per peer keeps up to ``window`` signed batches of ``batch_size``
+  in flight: as soon as one is answered (and its outcome recorded), the next due rows
+  go out, so the peer never waits for the slowest batch of a round. A cursor over the
+  outbox sequence keeps rows in flight from being read twice; when nothing is due
+  beyond it, the loop ends, and a wake-up that came meanwhile starts it again from the
+  beginning of the queue (where retried rows become due). Order between batches in
+  flight is not kept: every envelope stands alone, and one that arrives before what it
+  depends on (a rotated key, an approval) is refused with a transient reason and retried.
 * Outcomes: accepted and duplicate rows are delivered (the receiver committed them);
   a permanent rejection (the envelope itself is wrong) is marked rejected with its
   reason; anything else (network error, 5xx, the peer not trusting us yet) is retried
@@ -106,43 +108,65 @@ class PeerSender:
         try:
             while self._wanted:
                 self._wanted = False
-                while await self._send_one_batch():
-                    pass
+                await self._drain()
         except asyncio.CancelledError:
             raise
         except Exception:  # never let one peer's failure kill delivery for good
             log.exception("delivery to %s failed unexpectedly", self.peer_id)
 
-    async def _send_one_batch(self) -> bool:
-        """Send one batch if any row is due; True if the loop should go on."""
+    async def _drain(self) -> None:
+        """Send every row due now, keeping up to ``window`` batches in flight."""
+        cursor = 0
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                while len(in_flight) < self.manager.window:
+                    taken = await self._take(cursor)
+                    if taken is None:
+                        break
+                    peer, rows = taken
+                    cursor = rows[-1].seq
+                    in_flight.add(asyncio.create_task(self._transmit(peer, rows)))
+                if not in_flight:
+                    return
+                done, in_flight = await asyncio.wait(in_flight,
+                                                     return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # an unexpected error ends this round (and is logged)
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    async def _take(self, cursor: int) -> tuple[PeerRow, list[OutboxRow]] | None:
+        """The next batch of rows due after the cursor, or None when there is none."""
         services = self.manager.services
-        now = services.clock.now_ms()
-        peer = await services.peer(self.peer_id)
-        if peer is None:
-            return False
-        if peer.status == PeerStatus.REVOKED.value:
-            await services.store.write(lambda tx: tx.abandon_for_peer(self.peer_id, "peer revoked"))
-            return False
-        size = self.manager.batch_size
-        rows = await services.store.due(self.peer_id, now, size * self.manager.window)
-        if not rows:
-            return False
-        give_up = self.manager.give_up_ms
-        expired = [r for r in rows if now - r.created_at > give_up or r.expires_at <= now]
-        if expired:
-            reason = (f"gave up after {self.manager.give_up_days:g} days: "
-                      f"{expired[0].last_error}")
-            await services.store.write(lambda tx: tx.mark_dead([r.seq for r in expired], reason))
-            return True
-        allowed = SENDABLE.get(peer.status)
-        if allowed is not None:
-            rows = [r for r in rows if r.type in allowed]
+        while True:
+            now = services.clock.now_ms()
+            peer = await services.peer(self.peer_id)
+            if peer is None:
+                return None
+            if peer.status == PeerStatus.REVOKED.value:
+                await services.store.write(
+                    lambda tx: tx.abandon_for_peer(self.peer_id, "peer revoked"))
+                return None
+            rows = await services.store.due(self.peer_id, now, self.manager.batch_size,
+                                            after_seq=cursor)
             if not rows:
-                return False
-        # Several batches in flight at once; each is recorded as its answer comes back.
-        await asyncio.gather(*(self._transmit(peer, rows[i:i + size])
-                               for i in range(0, len(rows), size)))
-        return len(rows) >= size
+                return None
+            give_up = self.manager.give_up_ms
+            expired = [r for r in rows if now - r.created_at > give_up or r.expires_at <= now]
+            if expired:
+                reason = (f"gave up after {self.manager.give_up_days:g} days: "
+                          f"{expired[0].last_error}")
+                await services.store.write(
+                    lambda tx, seqs=[r.seq for r in expired], why=reason: tx.mark_dead(seqs, why))
+                continue
+            allowed = SENDABLE.get(peer.status)
+            if allowed is not None:
+                rows = [r for r in rows if r.type in allowed]
+                if not rows:
+                    return None
+            return peer, rows
 
     async def _transmit(self, peer: PeerRow, rows: list[OutboxRow]) -> None:
         services = self.manager.services

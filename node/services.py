@@ -5,6 +5,7 @@ node and a CLI command can therefore act on the same data folder at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -262,7 +263,10 @@ class NodeServices:
         """Queue many messages in one transaction (each a dict of send()'s arguments)."""
         prepared: list[tuple[Envelope, list[PeerRow], bytes]] = []
         peer_cache: dict[str, PeerRow] = {}
-        for m in items:
+        for n, m in enumerate(items):
+            if n % 50 == 49:
+                # Composing is CPU work: let answers and deliveries in between.
+                await asyncio.sleep(0)
             to = list(m["to"])
             missing = [p for p in to if p not in peer_cache]
             for p in await self.approved_peers(missing) if missing else []:

@@ -425,11 +425,13 @@ class NodeStore:
 
     # -- outbox ------------------------------------------------------------------------
 
-    async def due(self, peer_id: str, now_ms: int, limit: int) -> list[OutboxRow]:
+    async def due(self, peer_id: str, now_ms: int, limit: int, *,
+                  after_seq: int = 0) -> list[OutboxRow]:
+        """Rows due for peer, in queue order, after the given position in the queue."""
         query = (
             sa.select(*(outbox.c[f] for f in OutboxRow.__slots__))
             .where(outbox.c.state == OutboxState.PENDING.value, outbox.c.peer_id == peer_id,
-                   outbox.c.next_attempt_at <= now_ms)
+                   outbox.c.next_attempt_at <= now_ms, outbox.c.seq > after_seq)
             .order_by(outbox.c.seq).limit(limit)
         )
         return await self.db.run_read(

@@ -76,7 +76,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Column("delivered_at", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("envelope_id", "peer_id", name="uq_outbox_envelope_peer"),
-    sa.Index("ix_outbox_due", "state", "peer_id", "next_attempt_at", "seq"),
+    sa.Index("ix_outbox_queue", "state", "peer_id", "seq"),
 )
 
 received = sa.Table(
