@@ -30,12 +30,17 @@ def send_stream(sender, to: str, total: int) -> list[str]:
     return ids
 
 
+#: Small batches, one at a time: the stream lasts long enough to be cut in the middle.
+PACED = {"poll_interval_seconds": 0.2, "batch_size": 10, "window": 1,
+         "initial_backoff_seconds": 0.2, "max_backoff_seconds": 1}
+
+
 def test_a_receiver_killed_mid_stream_gets_all_2000_messages_exactly_once(make_node):
-    es, fr = make_node("es-aduana"), make_node("fr-douane")
+    es, fr = make_node("es-aduana", delivery=PACED), make_node("fr-douane")
     connect(es, fr)
     sent = send_stream(es, "fr-douane", TOTAL)
     assert len(set(sent)) == TOTAL
-    wait_for(lambda: len(inbox_ids(fr)) >= 200, interval=0.01, what="stream under way")
+    wait_for(lambda: stored_alerts(fr) >= 200, interval=0.01, what="stream under way")
     fr.kill()
     at_kill = stored_alerts(fr)
     assert 0 < at_kill < TOTAL, at_kill
@@ -54,10 +59,10 @@ def test_a_receiver_killed_mid_stream_gets_all_2000_messages_exactly_once(make_n
 
 
 def test_a_sender_killed_mid_stream_resumes_from_its_outbox_after_restart(make_node):
-    es, fr = make_node("es-aduana"), make_node("fr-douane")
+    es, fr = make_node("es-aduana", delivery=PACED), make_node("fr-douane")
     connect(es, fr)
     sent = send_stream(es, "fr-douane", TOTAL)
-    wait_for(lambda: len(inbox_ids(fr)) >= 200, interval=0.01, what="stream under way")
+    wait_for(lambda: stored_alerts(fr) >= 200, interval=0.01, what="stream under way")
     es.kill()
     assert stored_alerts(fr) < TOTAL
     es.start()
