@@ -7,9 +7,9 @@ service; errors come back as {"error": {"reason", "detail"}} with a 4xx status.
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from protocol import PeerAction
@@ -44,8 +44,10 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
 
 async def body_json(request: web.Request) -> dict[str, Any]:
     try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # orjson: a bulk send of a thousand records parses several times faster, and it
+        # refuses what JSON text should not hold (lone surrogates, invalid UTF-8).
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
         raise ServiceError(f"the body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ServiceError("the body must be a JSON object")

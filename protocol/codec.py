@@ -96,14 +96,14 @@ def _first(item: tuple[str, Any]) -> str:
 
 def _validate(value: Any, depth: int) -> None:
     """What ``_canonical`` checks, for a freshly decoded value, without copying it: keys
-    must be strings and maps already in sorted key order (decoding keeps the wire order)."""
+    must be strings and maps already in sorted key order (decoding keeps the wire order).
+
+    Written for speed (it runs on every envelope and payload that arrives): scalars
+    inside a container are checked in place, only containers recurse."""
     if depth > MAX_DEPTH:
         raise DecodeError(Reason.BAD_ENCODING, "nesting too deep")
     kind = type(value)
-    if kind is str:
-        if not value.isascii():
-            check_text(value)
-    elif kind is dict:
+    if kind is dict:
         keys = list(value)
         for k in keys:
             if type(k) is not str:
@@ -112,17 +112,30 @@ def _validate(value: Any, depth: int) -> None:
                 check_text(k)
         if keys != sorted(keys):
             raise DecodeError(Reason.NON_CANONICAL, "map keys are not in sorted order")
-        for v in value.values():
-            if type(v) in _CONTAINERS or type(v) is str and not v.isascii():
-                _validate(v, depth + 1)
-            elif type(v) not in _SCALARS:
-                _validate(v, depth + 1)
+        items: Any = value.values()
     elif kind is list:
-        for v in value:
-            if type(v) in _CONTAINERS or type(v) is str and not v.isascii():
-                _validate(v, depth + 1)
-            elif type(v) not in _SCALARS:
-                _validate(v, depth + 1)
+        items = value
+    else:
+        _validate_scalar(value)
+        return
+    for v in items:
+        t = type(v)
+        if t is str:
+            if not v.isascii():
+                check_text(v)
+        elif t is int:
+            if not INT_MIN <= v <= INT_MAX:
+                raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
+        elif t is dict or t is list:
+            _validate(v, depth + 1)
+        elif t is not bytes and t is not bool and v is not None:
+            _validate_scalar(v)
+
+
+def _validate_scalar(value: Any) -> None:
+    kind = type(value)
+    if kind is str:
+        check_text(value)
     elif kind is int:
         if not INT_MIN <= value <= INT_MAX:
             raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
@@ -130,11 +143,6 @@ def _validate(value: Any, depth: int) -> None:
         raise DecodeError(Reason.BAD_ENCODING, "floats are not allowed: use decimal strings")
     elif value is not None and kind is not bool and kind is not bytes:
         raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
-
-
-_CONTAINERS = frozenset({dict, list})
-#: Kinds that need no look inside (integers do: their range is checked).
-_SCALARS = frozenset({str, bytes, bool, type(None)})
 
 
 def pack_decoded(value: Any) -> bytes:

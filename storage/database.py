@@ -20,11 +20,18 @@ Two ways in, both through SQLAlchemy:
   CLI command) pauses the loop for as long; those transactions are short. For a server
   database (PostgreSQL), where a statement waits on the network, the function runs on
   the database's own writer (or reader) thread instead.
+
+WAL checkpoints (copying the log back into the database file, with an fsync) would run
+inside whichever commit crosses the threshold, on the loop. The connection that writes
+inline therefore does not checkpoint; a background task checkpoints every
+``CHECKPOINT_SECONDS`` on a thread of its own (``PASSIVE``: it never blocks the writer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -40,9 +47,12 @@ from .migrate import sync_url, upgrade
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_SECONDS = 1.0
+
+log = logging.getLogger("ncen.storage")
 
 
-def _sqlite_pragmas(synchronous: str) -> Any:
+def _sqlite_pragmas(synchronous: str, *, checkpoints: bool = True) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event decide how transactions start.
         dbapi_connection.isolation_level = None
@@ -51,14 +61,17 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return on_connect
 
 
-def _set_up(engine: sa.Engine, url: str, *, writer: bool, synchronous: str) -> None:
+def _set_up(engine: sa.Engine, url: str, *, writer: bool, synchronous: str,
+            checkpoints: bool = True) -> None:
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _sqlite_pragmas(synchronous))
+        event.listen(engine, "connect", _sqlite_pragmas(synchronous, checkpoints=checkpoints))
         begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin_sql))
 
@@ -72,7 +85,8 @@ def _make_engine(url: str, *, writer: bool, synchronous: str) -> AsyncEngine:
     return engine
 
 
-def _make_sync_engine(url: str, *, writer: bool, synchronous: str) -> sa.Engine:
+def _make_sync_engine(url: str, *, writer: bool, synchronous: str,
+                      checkpoints: bool = True) -> sa.Engine:
     """An engine used from one thread only (its connection never moves)."""
     url = sync_url(url)
     kwargs: dict[str, Any] = {"pool_size": 1, "max_overflow": 0}
@@ -81,7 +95,7 @@ def _make_sync_engine(url: str, *, writer: bool, synchronous: str) -> sa.Engine:
         # from the event loop's thread, after that thread has finished.
         kwargs["connect_args"] = {"check_same_thread": False}
     engine = sa.create_engine(url, **kwargs)
-    _set_up(engine, url, writer=writer, synchronous=synchronous)
+    _set_up(engine, url, writer=writer, synchronous=synchronous, checkpoints=checkpoints)
     return engine
 
 
@@ -96,9 +110,10 @@ class Database:
         self._synchronous = synchronous
         # The synchronous side (engine and thread, for writing and for reading) is made on
         # first use: a database only ever used through write()/read() has none.
-        self._lanes: dict[bool, tuple[sa.Engine, ThreadPoolExecutor]] = {}
+        self._lanes: dict[str, tuple[sa.Engine, ThreadPoolExecutor]] = {}
         self._write_lock: asyncio.Lock | None = None
         self._inline = url.startswith("sqlite")
+        self._checkpointer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, name: str, *, synchronous: str = "NORMAL") -> Database:
@@ -124,8 +139,11 @@ class Database:
         """Run fn(connection) in one write transaction on the writer thread; commit when
         it returns, roll back (and raise) when it raises."""
         async with self.write_lock:
-            engine, thread = self._lane(writer=True)
+            engine, thread = self._lane("writer")
             if self._inline:
+                if self._checkpointer is None:
+                    self._checkpointer = asyncio.create_task(
+                        self._checkpoints(), name=f"{self.name}-checkpoints")
                 return _in_transaction(engine, fn)
             return await asyncio.get_running_loop().run_in_executor(
                 thread, _in_transaction, engine, fn
@@ -133,20 +151,39 @@ class Database:
 
     async def run_read(self, fn: Callable[[sa.Connection], T]) -> T:
         """Run fn(connection) on the reader thread (one consistent snapshot)."""
-        engine, thread = self._lane(writer=False)
+        engine, thread = self._lane("reader")
         if self._inline:
             return _in_snapshot(engine, fn)
         return await asyncio.get_running_loop().run_in_executor(thread, _in_snapshot, engine, fn)
 
-    def _lane(self, *, writer: bool) -> tuple[sa.Engine, ThreadPoolExecutor]:
-        lane = self._lanes.get(writer)
+    def _lane(self, role: str) -> tuple[sa.Engine, ThreadPoolExecutor]:
+        """The engine and thread of a role: "writer", "reader" or "checkpoint"."""
+        lane = self._lanes.get(role)
         if lane is None:
-            lane = self._lanes[writer] = (
-                _make_sync_engine(self.url, writer=writer, synchronous=self._synchronous),
-                ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-"
-                                   f"{'writer' if writer else 'reader'}"),
+            engine = _make_sync_engine(
+                self.url, writer=role == "writer", synchronous=self._synchronous,
+                # The inline writer leaves checkpoints to the background task.
+                checkpoints=not (self._inline and role == "writer"),
             )
+            lane = self._lanes[role] = (
+                engine, ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-{role}"))
         return lane
+
+    async def _checkpoints(self) -> None:
+        engine, thread = self._lane("checkpoint")
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await loop.run_in_executor(thread, _checkpoint, engine)
+            except Exception:  # a busy or failing checkpoint is retried on the next round
+                log.exception("checkpoint of the %s database failed", self.name)
+
+    async def checkpoint(self) -> None:
+        """Checkpoint now (the background task does it every ``CHECKPOINT_SECONDS``)."""
+        if self._inline:
+            engine, thread = self._lane("checkpoint")
+            await asyncio.get_running_loop().run_in_executor(thread, _checkpoint, engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -162,6 +199,12 @@ class Database:
             return (await conn.execute(query)).first()
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
+            await self.checkpoint()  # leave the file whole, the log empty
         await self._writer.dispose()
         await self._reader.dispose()
         lanes, self._lanes = list(self._lanes.values()), {}
@@ -175,34 +218,52 @@ def _in_transaction(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
         return fn(conn)
 
 
+def _checkpoint(engine: sa.Engine) -> tuple[int, int, int]:
+    """(busy, pages in the log, pages checkpointed), outside any transaction."""
+    raw = engine.raw_connection()
+    try:
+        return tuple(raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+    finally:
+        raw.close()
+
+
 def _in_snapshot(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
     with engine.connect() as conn, conn.begin():
         return fn(conn)
 
 
-def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *,
+                skip_existing: bool = False) -> None:
     """INSERT rows through the driver's executemany. SQLAlchemy compiles the statement for
     the connection's dialect (cached per table and columns); its per-row parameter
     processing is skipped, so values must be what the driver takes as they are (str, int,
-    bytes, None: JSON columns are given as their text)."""
+    bytes, None: JSON columns are given as their text). ``skip_existing`` leaves rows
+    whose key is already there as they are."""
     if not rows:
         return
-    sql, order = _compiled_insert(conn.dialect, table, tuple(rows[0]))
+    sql, order = _compiled_insert(conn.dialect, table, tuple(rows[0]), skip_existing)
     if order is not None:
         conn.exec_driver_sql(sql, [order(row) for row in rows])
     else:
         conn.exec_driver_sql(sql, rows)
 
 
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, Any]] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...], bool], tuple[str, Any]] = {}
 
 
-def _compiled_insert(dialect: sa.Dialect, table: sa.Table,
-                     columns: tuple[str, ...]) -> tuple[str, Any]:
-    key = (dialect.name, table.name, columns)
+def _compiled_insert(dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...],
+                     skip_existing: bool) -> tuple[str, Any]:
+    key = (dialect.name, table.name, columns, skip_existing)
     found = _INSERTS.get(key)
     if found is None:
-        compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
+        statement = sa.insert(table)
+        if skip_existing:
+            if dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            statement = insert(table).on_conflict_do_nothing()
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         order = (itemgetter(*compiled.positiontup) if compiled.positiontup is not None
                  else None)
         if order is not None and len(compiled.positiontup) == 1:

@@ -166,15 +166,6 @@ def _audit_hash(prev: bytes, at: int, actor: str, action: str, subject: str, det
 GENESIS = b"\0" * 32
 
 
-def _insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
-    """INSERT that skips rows whose key exists (SQLite and PostgreSQL alike)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
-
-
 class NodeTx:
     """Writes that share one transaction."""
 
@@ -284,12 +275,9 @@ class NodeTx:
 
     def add_receipts(self, rows: Sequence[tuple[str, str, str, int, str]]) -> None:
         """(envelope id, peer, kind, at, receipt id); a receipt seen twice is kept once."""
-        if rows:
-            self.conn.execute(
-                _insert_ignore(self.conn, receipts),
-                [dict(envelope_id=e, peer_id=p, kind=k, at=at, receipt_id=r)
-                 for e, p, k, at, r in rows],
-            )
+        insert_many(self.conn, receipts,
+                    [dict(envelope_id=e, peer_id=p, kind=k, at=at, receipt_id=r)
+                     for e, p, k, at, r in rows], skip_existing=True)
 
     def audit(self, *, at: int, actor: str, action: str, subject: str,
                     detail: dict[str, Any] | None = None) -> None:
