@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from protocol import (
+    MAX_BATCH_SIZE,
     Batch,
     Outcome,
     PeerStatus,
@@ -56,6 +57,22 @@ PERMANENT = frozenset({
     Reason.UNSUPPORTED_TYPE, Reason.NOT_A_RECIPIENT, Reason.CONFLICT, Reason.SENDER_MISMATCH,
     Reason.BAD_KEY_DOCUMENT,
 })
+
+#: Bytes of envelopes in one POST: half the protocol's batch limit, so a batch of large
+#: messages (photos) is cut short instead of refused as too large. A single envelope
+#: (at most 1 MiB) always fits.
+BATCH_BYTES = MAX_BATCH_SIZE // 2
+
+
+def within_bytes(rows: list[OutboxRow], budget: int) -> list[OutboxRow]:
+    """The first rows whose envelopes add up to at most budget bytes (at least one)."""
+    total = 0
+    for i, row in enumerate(rows):
+        total += len(row.envelope)
+        if total > budget and i > 0:
+            return rows[:i]
+    return rows
+
 
 #: What may be sent to a peer in each status (None: everything).
 SENDABLE: dict[str, frozenset[str] | None] = {
@@ -166,7 +183,7 @@ class PeerSender:
                 rows = [r for r in rows if r.type in allowed]
                 if not rows:
                     return None
-            return peer, rows
+            return peer, within_bytes(rows, BATCH_BYTES)
 
     async def _transmit(self, peer: PeerRow, rows: list[OutboxRow]) -> None:
         services = self.manager.services

@@ -5,7 +5,15 @@ arguments, so every rule is unit-tested with fixed values.
 """
 
 from . import transport  # noqa: F401  (re-exported module)
-from .batch import Batch, BatchResult, EnvelopeResult, Outcome, decode_batch, decode_batch_result
+from .batch import (
+    MAX_BATCH_SIZE,
+    Batch,
+    BatchResult,
+    EnvelopeResult,
+    Outcome,
+    decode_batch,
+    decode_batch_result,
+)
 from .codec import decode, encode
 from .compose import compose, read_payload
 from .crypto import NodeKeys, Sealed, Signer, fingerprint, key_id, open_sealed, pairwise_key, seal
@@ -25,7 +33,7 @@ from .keydoc import KeyDocument, decode_keydoc
 from .peerstate import PeerAction, PeerStatus, transition
 
 __all__ = [
-    "FORMAT_VERSION", "TLP", "Batch", "BatchResult", "DecodeError", "Envelope",
+    "FORMAT_VERSION", "MAX_BATCH_SIZE", "TLP", "Batch", "BatchResult", "DecodeError", "Envelope",
     "EnvelopeResult", "Handling", "HandlingCode", "Hop", "KeyDocument", "MessageType",
     "NodeKeys", "Outcome", "PeerAction", "PeerStatus", "ProtocolError", "Reason", "Sealed",
     "SignatureError", "Signer", "compose", "decode", "decode_batch", "decode_batch_result",

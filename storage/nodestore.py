@@ -166,6 +166,11 @@ def _audit_hash(prev: bytes, at: int, actor: str, action: str, subject: str, det
 GENESIS = b"\0" * 32
 
 
+def _placeholder(dialect: sa.Dialect) -> str:
+    """The driver's positional parameter marker."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 class NodeTx:
     """Writes that share one transaction."""
 
@@ -257,11 +262,13 @@ class NodeTx:
         found: dict[tuple[str, str], bytes] = {}
         for origin in {o for o, _ in keys}:
             ids = [e for o, e in keys if o == origin]
-            rows = self.conn.execute(
-                sa.select(received.c.envelope_id, received.c.digest)
-                .where(received.c.origin == origin, received.c.envelope_id.in_(ids))
-            )
-            found.update({(origin, r.envelope_id): r.digest for r in rows})
+            # Through the driver: this runs for every inbound batch, and SQLAlchemy would
+            # compile an IN of a new length each time.
+            mark = _placeholder(self.conn.dialect)
+            sql = (f"SELECT envelope_id, digest FROM {received.name} WHERE origin = {mark} "
+                   f"AND envelope_id IN ({', '.join([mark] * len(ids))})")
+            rows = self.conn.exec_driver_sql(sql, (origin, *ids))
+            found.update({(origin, eid): bytes(digest) for eid, digest in rows})
         return found
 
     def insert_received(self, items: Sequence[NewReceived]) -> None:
