@@ -37,61 +37,64 @@ def check_text(text: str) -> None:
 def _canonical(value: Any, depth: int) -> Any:
     """Check a value is representable canonically; return it with sorted maps.
 
-    Values that are already canonical (the common case) are returned as they are, not
-    copied: only a map out of key order, a tuple or a bytes-like object is rebuilt."""
+    Maps are rebuilt in key order (what an officer's JSON holds is in any order);
+    scalars inside a container are checked in place, only containers recurse."""
     if depth > MAX_DEPTH:
         raise DecodeError(Reason.BAD_ENCODING, "nesting too deep")
     kind = type(value)
-    if kind is str:
-        check_text(value)
-        return value
     if kind is dict:
-        changed = False
-        items = []
-        for k, v in value.items():
+        try:
+            keys = sorted(value)
+        except TypeError:
+            raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings") from None
+        out = {}
+        for k in keys:
             if type(k) is not str:
-                if isinstance(k, str):  # a str subclass (e.g. an enum member): plain text
-                    k, changed = str(k), True
-                else:
+                if not isinstance(k, str):
                     raise DecodeError(Reason.BAD_ENCODING, "map keys must be strings")
-            check_text(k)
-            c = _canonical(v, depth + 1)
-            changed = changed or c is not v
-            items.append((k, c))
-        keys = [k for k, _ in items]
-        if changed or keys != sorted(keys):
-            items.sort(key=_first)
-            return dict(items)
-        return value
-    if kind is list:
-        out = [_canonical(v, depth + 1) for v in value]
-        return value if all(a is b for a, b in zip(out, value, strict=True)) else out
-    if kind is int:
-        if not INT_MIN <= value <= INT_MAX:
+                k = str(k)  # a str subclass (e.g. an enum member): plain text
+            if not k.isascii():
+                check_text(k)
+            out[k] = _canonical_item(value[k], depth)
+        if len(out) != len(value):  # two keys that are equal as plain text
+            raise DecodeError(Reason.BAD_ENCODING, "duplicate map key")
+        return out
+    if kind is list or kind is tuple:
+        return [_canonical_item(v, depth) for v in value]
+    return _canonical_item(value, depth - 1)
+
+
+def _canonical_item(v: Any, depth: int) -> Any:
+    """A value inside a container at depth (checked, canonical form returned)."""
+    t = type(v)
+    if t is str:
+        if not v.isascii():
+            check_text(v)
+        return v
+    if t is int:
+        if not INT_MIN <= v <= INT_MAX:
             raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
-        return value
-    if value is None or kind is bool or kind is bytes:
-        return value
+        return v
+    if t is dict or t is list:
+        return _canonical(v, depth + 1)
+    if v is None or t is bool or t is bytes:
+        return v
     # Less common kinds: subclasses, tuples, other byte buffers.
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return _canonical(int(value), depth)
-    if isinstance(value, str):
-        return _canonical(str(value), depth)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, float):
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):
+        return _canonical_item(int(v), depth)
+    if isinstance(v, str):
+        return _canonical_item(str(v), depth)
+    if isinstance(v, bytes | bytearray | memoryview):
+        return bytes(v)
+    if isinstance(v, float):
         raise DecodeError(Reason.BAD_ENCODING, "floats are not allowed: use decimal strings")
-    if isinstance(value, list | tuple):
-        return [_canonical(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return _canonical(dict(value), depth)
-    raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
-
-
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
+    if isinstance(v, list | tuple):
+        return _canonical(list(v), depth + 1)
+    if isinstance(v, dict):
+        return _canonical(dict(v), depth + 1)
+    raise DecodeError(Reason.BAD_ENCODING, f"type {t.__name__} cannot be encoded")
 
 
 def _validate(value: Any, depth: int) -> None:
