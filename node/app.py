@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -34,6 +35,19 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         )
 
 
+def settle_heap() -> None:
+    """Once everything is loaded: move what lives for the whole run (code lists, labels,
+    country and currency tables, compiled statements) out of the garbage collector's
+    way. A batch or a bulk send makes tens of thousands of short-lived objects; without
+    this, every full collection they trigger walks the whole long-lived heap again."""
+    import pycountry
+
+    for table in (pycountry.countries, pycountry.currencies, pycountry.languages):
+        len(table)  # pycountry loads its tables on first use: load them now
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     """Build the application without I/O; resources open in cleanup contexts."""
     app = web.Application(
@@ -63,7 +77,11 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         app[SERVICES].records = None
         await app[RECORDS].close()
 
-    app.cleanup_ctx.extend([services_ctx, records_ctx, delivery_ctx])
+    async def settle_ctx(app: web.Application) -> AsyncIterator[None]:
+        settle_heap()
+        yield
+
+    app.cleanup_ctx.extend([services_ctx, records_ctx, delivery_ctx, settle_ctx])
     app.add_routes(federation.routes)
     app.add_routes(api.routes)
     app.add_routes(records_api.routes)
