@@ -59,7 +59,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "request_timeout_seconds": Key(int, 30, "timeout of one federation request", None, 1),
     },
     "delivery": {
-        "batch_size": Key(int, 100, "envelopes per federation POST (at most 200)", None, 1),
+        "batch_size": Key(int, 200, "envelopes per federation POST (at most 200)", None, 1),
         "window": Key(int, 4, "batches in flight at once towards one peer", None, 1),
         "initial_backoff_seconds": Key((int, float), 1, "first retry delay", None, 0),
         "max_backoff_seconds": Key((int, float), 3600, "longest retry delay", None, 1),

@@ -121,7 +121,8 @@ class LocalNode:
 
     def request(self, method: str, path: str, body: Any = None, *, auth: bool = True,
                 headers: dict[str, str] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
+        # A body given as bytes is sent as it is (already JSON).
+        data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         for name, value in (headers or {}).items():

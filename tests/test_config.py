@@ -33,7 +33,7 @@ def test_the_example_config_is_valid(tmp_path):
 
 def test_defaults_fill_in_left_out_keys(tmp_path):
     config = load(write(tmp_path, render(validate(GOOD, tmp_path / "c"))))
-    assert config["delivery"]["batch_size"] == 100
+    assert config["delivery"]["batch_size"] == 200
     assert config.listen == ("127.0.0.1", 8470)
 
 
@@ -49,7 +49,7 @@ def test_unknown_section_is_refused(tmp_path):
 
 
 def test_wrong_type_names_key_and_expectation(tmp_path):
-    path = write(tmp_path, example().replace("batch_size = 100", 'batch_size = "fifty"'))
+    path = write(tmp_path, example().replace("batch_size = 200", 'batch_size = "fifty"'))
     with pytest.raises(ConfigError, match=r"delivery\.batch_size: expected an integer.*'fifty'"):
         load(path)
 
