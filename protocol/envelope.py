@@ -285,6 +285,7 @@ def _check(ok: bool, detail: str) -> None:
 _REQUIRED = {"v", "id", "typ", "from", "kid", "to", "ts", "exp", "tlp", "hc", "cat", "pl", "sig", "via"}
 _OPTIONAL = {"ev"}
 _UNSIGNED = {"sig", "via"}
+_REQUIRED_AND_OPTIONAL = _REQUIRED | _OPTIONAL
 
 
 def _typed(m: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -294,22 +295,26 @@ def _typed(m: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     return value
 
 
+def _signed_part(m: dict[str, Any]) -> dict[str, Any]:
+    signed = dict(m)
+    del signed["sig"], signed["via"]
+    return signed
+
+
 def _decode_sealed(pl: Any) -> Sealed:
     if not isinstance(pl, dict) or set(pl) != {"n", "ct", "k"}:
         raise ProtocolError(Reason.BAD_FIELD, "payload must have n, ct and k")
-    nonce, ct, keys = pl["n"], pl["ct"], pl["k"]
-    _check(isinstance(nonce, bytes) and len(nonce) == 24, "payload nonce must be 24 bytes")
-    _check(isinstance(ct, bytes) and len(ct) >= 16, "payload ciphertext too short")
-    _check(isinstance(keys, dict) and 0 < len(keys) <= MAX_RECIPIENTS, "bad key slots")
+    keys = pl["k"]
+    _check(isinstance(keys, dict), "bad key slots")
     wrapped = {}
     for recipient, slot in keys.items():
-        _check(bool(NODE_ID_RE.match(recipient)), "bad key slot recipient")
-        _check(isinstance(slot, dict) and set(slot) == {"kid", "n", "w"}, "bad key slot")
-        _check(isinstance(slot["kid"], str) and bool(KID_RE.match(slot["kid"])), "bad slot kid")
-        _check(isinstance(slot["n"], bytes) and len(slot["n"]) == 24, "bad slot nonce")
-        _check(isinstance(slot["w"], bytes) and len(slot["w"]) == 48, "bad wrapped key")
+        _check(isinstance(slot, dict) and slot.keys() == _SLOT_KEYS, "bad key slot")
         wrapped[recipient] = WrappedKey(kid=slot["kid"], nonce=slot["n"], wrapped=slot["w"])
-    return Sealed(nonce=nonce, ciphertext=ct, keys=wrapped)
+    # The values (sizes, ids) are checked where every envelope is: Envelope.__post_init__.
+    return Sealed(nonce=pl["n"], ciphertext=pl["ct"], keys=wrapped)
+
+
+_SLOT_KEYS = frozenset({"kid", "n", "w"})
 
 
 def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelope:
@@ -323,12 +328,13 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
         raise DecodeError(Reason.BAD_ENCODING, "an envelope is a map")
     if "v" in m and not (_is_int(m["v"]) and m["v"] == FORMAT_VERSION):
         raise ProtocolError(Reason.UNSUPPORTED_VERSION, f"format version {m['v']!r}")
-    missing = _REQUIRED - m.keys()
-    if missing:
-        raise ProtocolError(Reason.BAD_FIELD, f"missing fields: {', '.join(sorted(missing))}")
-    extra = m.keys() - _REQUIRED - _OPTIONAL
-    if extra:
-        raise ProtocolError(Reason.BAD_FIELD, f"unknown fields: {', '.join(sorted(extra))}")
+    if not (m.keys() == _REQUIRED or m.keys() == _REQUIRED_AND_OPTIONAL):
+        missing = _REQUIRED - m.keys()
+        if missing:
+            raise ProtocolError(Reason.BAD_FIELD, f"missing fields: {', '.join(sorted(missing))}")
+        extra = m.keys() - _REQUIRED - _OPTIONAL
+        if extra:
+            raise ProtocolError(Reason.BAD_FIELD, f"unknown fields: {', '.join(sorted(extra))}")
     to = _typed(m, "to", list)
     hc = _typed(m, "hc", list)
     via = _typed(m, "via", list)
@@ -366,7 +372,5 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
         relay=tuple(hops),
         raw=bytes(data),
         # The decoded map is canonical and in wire order: its signed part re-packs as is.
-        signed_bytes=SIGNATURE_CONTEXT + codec.pack_decoded(
-            {k: v for k, v in m.items() if k not in _UNSIGNED}
-        ),
+        signed_bytes=SIGNATURE_CONTEXT + codec.pack_decoded(_signed_part(m)),
     )
