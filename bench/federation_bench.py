@@ -88,18 +88,23 @@ def backlog(es: LocalNode, fr: LocalNode, total: int) -> dict:
     payload = simple_alert("Cocaína oculta en doble fondo", "es", alert_id="alert-backlog")
     base = delivered(es, "fr-douane")
     fr.stop()
-    for first in range(0, total, 500):
+    for offset in range(0, total, 500):
         es.post("/api/v1/messages/bulk",
-                {"messages": [{"to": ["fr-douane"], "payload": payload}] * min(500, total - first)})
+                {"messages": [{"to": ["fr-douane"], "payload": payload}] * min(500, total - offset)})
     fr.start()
+    restarted = time.perf_counter()
+    # The sender backed off while the receiver was down: the drain starts at its next try.
+    already = wait_for(lambda: (delivered(es, "fr-douane") - base) or None, timeout=600,
+                       interval=0.01, what="first delivery after the restart")
     cpu0 = {n.node_id: cpu_seconds(n) for n in (es, fr)}
     start = time.perf_counter()
     wait_for(lambda: delivered(es, "fr-douane") - base >= total, timeout=600, interval=0.05,
              what="backlog delivered")
     elapsed = time.perf_counter() - start
     busy = {n.node_id: round((cpu_seconds(n) - cpu0[n.node_id]) / elapsed, 2) for n in (es, fr)}
-    return {"messages": total, "seconds": round(elapsed, 2),
-            "messages_per_second": round(total / elapsed), "cpu_cores_used": busy}
+    return {"messages": total, "first_delivery_after_restart_s": round(start - restarted, 2),
+            "seconds": round(elapsed, 2),
+            "messages_per_second": round((total - already) / elapsed), "cpu_cores_used": busy}
 
 
 def latency(es: LocalNode, fr: LocalNode, samples: int) -> dict:
@@ -156,7 +161,8 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     print(f"\nend to end: {thr['messages_per_second']} msg/s = {ratio:.2f} x the one-core "
           f"Ed25519 verify rate ({round(ceiling)}/s); target >= 0.30")
-    print(f"a backlog (receiver restarted): {drained['messages_per_second']} msg/s delivered")
+    print(f"a backlog (receiver restarted): {drained['messages_per_second']} msg/s delivered "
+          f"(first delivery {drained['first_delivery_after_restart_s']} s after the restart)")
     print(f"single alert on an idle pair: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms; "
           f"target p99 < 50 ms")
     return 0
