@@ -85,6 +85,9 @@ class HandlingCode(StrEnum):
     H3 = "H3"  # other restrictions, given as text
 
 
+_TYPES: dict[str, MessageType] = {t.value: t for t in MessageType}
+_TLPS: dict[str, TLP] = {t.value: t for t in TLP}
+
 SOURCE_RELIABILITY = ("A", "B", "C", "X")
 INFORMATION_RELIABILITY = ("1", "2", "3", "4")
 
@@ -149,6 +152,35 @@ class Envelope:
     signed_bytes: bytes = field(default=b"", compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # One pass over what a well-formed envelope has; only a faulty one is examined
+        # check by check, for the precise reason.
+        recipients = self.recipients
+        if not (
+            type(self.id) is str and UUID_RE.match(self.id) is not None
+            and type(self.sender) is str and NODE_ID_RE.match(self.sender) is not None
+            and type(self.kid) is str and KID_RE.match(self.kid) is not None
+            and 0 < len(recipients) <= MAX_RECIPIENTS
+            and all(type(r) is str and NODE_ID_RE.match(r) is not None for r in recipients)
+            and (len(recipients) == 1 or len(set(recipients)) == len(recipients))
+            and type(self.created) is int and type(self.expires) is int
+            and 0 < self.created < self.expires <= self.created + MAX_LIFETIME_MS
+            and type(self.catalog) is int and 0 < self.catalog < 2**31
+            and (self.evaluation is None or _valid_evaluation(self.evaluation))
+            and len(self.relay) <= MAX_RELAY_HOPS
+            and _sealed_ok(self.sealed)
+        ):
+            self._explain()
+        kind = _TYPES.get(self.type) if isinstance(self.type, str) else None
+        if kind is None:
+            raise ProtocolError(Reason.UNSUPPORTED_TYPE, f"unknown type {self.type!r}")
+        object.__setattr__(self, "type", kind)
+        tlp = _TLPS.get(self.tlp) if isinstance(self.tlp, str) else None
+        if tlp is None:
+            raise ProtocolError(Reason.BAD_FIELD, f"unknown TLP label {self.tlp!r}")
+        object.__setattr__(self, "tlp", tlp)
+
+    def _explain(self) -> None:
+        """Raise the precise reason this envelope's fields are not valid."""
         _check(isinstance(self.id, str) and bool(UUID_RE.match(self.id)), "id must be a UUIDv7")
         _check(isinstance(self.sender, str) and bool(NODE_ID_RE.match(self.sender)), "bad sender id")
         _check(isinstance(self.kid, str) and bool(KID_RE.match(self.kid)), "bad key id")
@@ -166,14 +198,6 @@ class Envelope:
         _check(self.evaluation is None or _valid_evaluation(self.evaluation), "bad evaluation")
         _check(len(self.relay) <= MAX_RELAY_HOPS, "relay path too long")
         _check_sealed(self.sealed)
-        try:
-            object.__setattr__(self, "type", MessageType(self.type))
-        except ValueError:
-            raise ProtocolError(Reason.UNSUPPORTED_TYPE, f"unknown type {self.type!r}") from None
-        try:
-            object.__setattr__(self, "tlp", TLP(self.tlp))
-        except ValueError:
-            raise ProtocolError(Reason.BAD_FIELD, f"unknown TLP label {self.tlp!r}") from None
 
     # -- wire form ---------------------------------------------------------------------
 
@@ -262,6 +286,24 @@ def _valid_evaluation(ev: Any) -> bool:
     )
 
 
+def _sealed_ok(sealed: Any) -> bool:
+    if type(sealed) is not Sealed:
+        return False
+    keys = sealed.keys
+    return (
+        type(sealed.nonce) is bytes and len(sealed.nonce) == 24
+        and type(sealed.ciphertext) is bytes and len(sealed.ciphertext) >= 16
+        and type(keys) is dict and 0 < len(keys) <= MAX_RECIPIENTS
+        and all(
+            type(r) is str and NODE_ID_RE.match(r) is not None
+            and type(w.kid) is str and KID_RE.match(w.kid) is not None
+            and type(w.nonce) is bytes and len(w.nonce) == 24
+            and type(w.wrapped) is bytes and len(w.wrapped) == 48
+            for r, w in keys.items()
+        )
+    )
+
+
 def _check_sealed(sealed: Sealed) -> None:
     _check(isinstance(sealed.nonce, bytes) and len(sealed.nonce) == 24,
            "payload nonce must be 24 bytes")
@@ -286,6 +328,10 @@ _REQUIRED = {"v", "id", "typ", "from", "kid", "to", "ts", "exp", "tlp", "hc", "c
 _OPTIONAL = {"ev"}
 _UNSIGNED = {"sig", "via"}
 _REQUIRED_AND_OPTIONAL = _REQUIRED | _OPTIONAL
+#: The exact type of each required field (bool is not an int here: ``type(...) is``).
+_FIELD_TYPES = (("v", int), ("id", str), ("typ", str), ("from", str), ("kid", str),
+                ("to", list), ("ts", int), ("exp", int), ("tlp", str), ("hc", list),
+                ("cat", int), ("sig", bytes), ("via", list))
 
 
 def _typed(m: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -335,10 +381,14 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
         extra = m.keys() - _REQUIRED - _OPTIONAL
         if extra:
             raise ProtocolError(Reason.BAD_FIELD, f"unknown fields: {', '.join(sorted(extra))}")
-    to = _typed(m, "to", list)
-    hc = _typed(m, "hc", list)
-    via = _typed(m, "via", list)
-    sig = _typed(m, "sig", bytes)
+    ev = m.get("ev")
+    if not all(type(m[k]) is t for k, t in _FIELD_TYPES) or not (
+        "ev" not in m or type(ev) is str
+    ):
+        for key, kind in _FIELD_TYPES:  # say which field
+            _typed(m, key, kind)
+        _typed(m, "ev", str)
+    to, hc, via, sig = m["to"], m["hc"], m["via"], m["sig"]
     _check(len(sig) == 64, "signature must be 64 bytes")
     handling = []
     for h in hc:
@@ -356,17 +406,17 @@ def decode_envelope(data: bytes, *, max_size: int = MAX_ENVELOPE_SIZE) -> Envelo
         hops.append(Hop(node=h["node"], ts=h["ts"]))
     return Envelope(
         version=m["v"],
-        id=_typed(m, "id", str),
-        type=_typed(m, "typ", str),
-        sender=_typed(m, "from", str),
-        kid=_typed(m, "kid", str),
+        id=m["id"],
+        type=m["typ"],
+        sender=m["from"],
+        kid=m["kid"],
         recipients=tuple(to),
-        created=_typed(m, "ts", int),
-        expires=_typed(m, "exp", int),
-        tlp=_typed(m, "tlp", str),
+        created=m["ts"],
+        expires=m["exp"],
+        tlp=m["tlp"],
         handling=tuple(handling),
-        evaluation=_typed(m, "ev", str) if "ev" in m else None,
-        catalog=_typed(m, "cat", int),
+        evaluation=ev,
+        catalog=m["cat"],
         sealed=_decode_sealed(m["pl"]),
         signature=sig,
         relay=tuple(hops),
