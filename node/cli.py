@@ -191,8 +191,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = create_app(config)
     print(f"{config['node']['id']} listening on http://{host}:{port} "
           f"(console at http://{host}:{port}/)", flush=True)
-    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=10,
+                loop=_event_loop())
     return 0
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (Linux, macOS): the same asyncio API, with the
+    sockets, timers and callbacks of a busy node handled in C."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _setup_logging(config: Config) -> None:
