@@ -48,13 +48,13 @@ def compose(
     sealed = seal(plaintext, envelope_id=eid, originator=sender, recipients=dict(recipients))
     env = Envelope(
         id=eid,
-        type=MessageType(type),
+        type=type,  # checked and made a MessageType by the envelope
         sender=sender,
         kid=kid,
         recipients=tuple(addressed_to if addressed_to is not None else recipients),
         created=now_ms,
         expires=now_ms + lifetime_ms,
-        tlp=TLP(tlp),
+        tlp=tlp,
         handling=tuple(handling),
         evaluation=evaluation,
         catalog=catalog,

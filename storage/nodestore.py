@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -166,6 +167,12 @@ def _audit_hash(prev: bytes, at: int, actor: str, action: str, subject: str, det
 GENESIS = b"\0" * 32
 
 
+@lru_cache(maxsize=1024)
+def _json_list(items: tuple[str, ...]) -> str:
+    """A JSON column's text for a list of ids (the same few recipient lists recur)."""
+    return json.dumps(list(items))
+
+
 def _placeholder(dialect: sa.Dialect) -> str:
     """The driver's positional parameter marker."""
     return "?" if dialect.paramstyle == "qmark" else "%s"
@@ -240,7 +247,7 @@ class NodeTx:
     def record_sent(self, items: Sequence[NewSent]) -> None:
         insert_many(self.conn, sent, [
             dict(envelope_id=i.envelope_id, type=i.type,
-                 recipients=json.dumps(list(i.recipients)), tlp=i.tlp,
+                 recipients=_json_list(tuple(i.recipients)), tlp=i.tlp,
                  created_at=i.created_at, expires_at=i.expires_at, payload=i.payload)
             for i in items
         ])
