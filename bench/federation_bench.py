@@ -8,7 +8,7 @@ Prints, from one run:
   * the latency of a single alert on an idle pair (p50, p99), from composition on the
     sender to the receiver's commit (both clocks are this machine's).
 
-Usage: python bench/federation_bench.py [--messages 10000] [--latency-samples 200]
+Usage: python bench/federation_bench.py [--messages 30000] [--latency-samples 200]
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def latency(es: LocalNode, fr: LocalNode, samples: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--batch-size", type=int, help="delivery.batch_size of both nodes")
     parser.add_argument("--window", type=int, help="delivery.window of both nodes")

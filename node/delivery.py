@@ -115,6 +115,9 @@ class PeerSender:
         self.peer_id = peer_id
         self._wanted = False
         self._task: asyncio.Task[None] | None = None
+        #: Set when a POST failed as a whole (no answer, or not ours); cleared, and the
+        #: back-offs of the outage cut short, by the next answer.
+        self._unreachable = False
 
     def wake(self) -> None:
         self._wanted = True
@@ -197,6 +200,7 @@ class PeerSender:
                 ctype = resp.headers.get("Content-Type", "")
                 status = resp.status
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            self._unreachable = True
             await self._retry(rows, f"cannot reach peer: {type(exc).__name__}: {exc}")
             return
         if ctype.startswith(MSGPACK):
@@ -213,11 +217,20 @@ class PeerSender:
                     log.warning("inline receipt from %s refused: %s", self.peer_id, exc)
             await self._record(rows, result.results, receipts)
         else:
+            self._unreachable = True
             await self._retry(rows, f"HTTP {status}: {answer[:300].decode(errors='replace')}")
 
     async def _record(self, rows: list[OutboxRow], results, receipts) -> None:
         services = self.manager.services
         now = services.clock.now_ms()
+        if self._unreachable:
+            # The peer answers again: what waits on a back-off from the outage goes now,
+            # not one back-off at a time (the next round starts from the queue's head).
+            self._unreachable = False
+            woken = await services.store.write(lambda tx: tx.due_now(self.peer_id, now))
+            if woken:
+                log.info("%s answers again: %d message(s) retried now", self.peer_id, woken)
+                self._wanted = True
         delivered, rejected, retry, reasons = [], [], [], set()
         by_index = {r.index: r for r in results}
         for i, row in enumerate(rows):

@@ -332,6 +332,16 @@ class NodeTx:
                         last_error=error[:500])
             )
 
+    def due_now(self, peer_id: str, now_ms: int) -> int:
+        """Make everything queued for peer that waits on a back-off due now; how many."""
+        done = self.conn.execute(
+            sa.update(outbox)
+            .where(outbox.c.peer_id == peer_id, outbox.c.state == OutboxState.PENDING.value,
+                   outbox.c.next_attempt_at > now_ms)
+            .values(next_attempt_at=now_ms)
+        )
+        return done.rowcount or 0
+
     def mark_dead(self, seqs: Sequence[int], error: str) -> None:
         if seqs:
             self.conn.execute(

@@ -1,10 +1,12 @@
-"""Key rotation without refusing anything in flight; dead letters listed and retried."""
+"""Key rotation without refusing anything in flight; dead letters listed and retried; the
+recovery after an outage."""
 
 from __future__ import annotations
 
 import json
 
 from node.localnet import connect, wait_for
+from node.messages import simple_alert
 
 
 def inbox_ids(node) -> set[str]:
@@ -62,3 +64,23 @@ def test_a_message_that_cannot_be_delivered_is_dead_lettered_then_retried(make_n
     out = es.cli("retry", "--data", str(es.data), "--peer", "fr-douane").stdout
     assert out.startswith("1 message")
     wait_for(lambda: sent["id"] in inbox_ids(fr), what="retried message delivered")
+
+
+def test_when_a_peer_answers_again_what_waited_on_a_back_off_goes_at_once(make_node):
+    # Back-offs far longer than the test may wait: only the recovery can deliver in time.
+    es = make_node("es-aduana", delivery={"poll_interval_seconds": 0.2,
+                                          "initial_backoff_seconds": 30,
+                                          "max_backoff_seconds": 60})
+    fr = make_node("fr-douane")
+    connect(es, fr)
+    fr.stop()
+    queued = es.post("/api/v1/messages/bulk", {"messages": [
+        {"to": ["fr-douane"], "payload": simple_alert(f"Alerta {i}", "es", alert_id=f"a-{i}")}
+        for i in range(30)]})["ids"]
+    wait_for(lambda: len([r for r in es.get("/api/v1/outbox?state=pending&limit=100")
+                          if r["last_error"]]) == 30, what="the outage seen by the sender")
+    fr.start()
+    # A new message goes at once; its answer shows the peer is back.
+    fresh = es.send_alert(["fr-douane"], "otra", "es")["id"]
+    wait_for(lambda: set(queued) | {fresh} <= inbox_ids(fr), timeout=15,
+             what="every message delivered well before its back-off")
