@@ -184,7 +184,9 @@ def _check_envelope(services: NodeServices, state: _BatchState, env: Envelope, n
     if peer.status != PeerStatus.APPROVED and env.type not in TRUST_TYPES:
         raise ProtocolError(Reason.UNTRUSTED_SENDER, f"{peer.node_id} is not approved yet")
     slot = env.sealed.keys.get(services.node_id)
-    own = services.own_key(slot.kid) if slot else None
+    if slot is None:
+        raise ProtocolError(Reason.NOT_A_RECIPIENT, "addressed to us, but sealed for others only")
+    own = services.own_key(slot.kid)
     if own is None:
         raise ProtocolError(Reason.UNKNOWN_KEY, "payload is not sealed to a key of ours")
     payload = read_payload(env, recipient=services.node_id,

@@ -434,6 +434,15 @@ async def test_an_envelope_not_addressed_to_us_is_refused_as_not_a_recipient(nod
     await node.assert_sentinel_accepted(peer)
 
 
+async def test_an_envelope_addressed_to_us_without_a_key_slot_for_us_is_refused_as_not_a_recipient(
+    node, peer
+):
+    shared = peer.seal_slots()[node.node_id][1]
+    env = peer.envelope(to=[node.node_id], slots={"pt-at": ("0123456789abcdef", shared)})
+    await node.assert_refused(await peer.send(env), Reason.NOT_A_RECIPIENT)
+    await node.assert_sentinel_accepted(peer)
+
+
 async def test_an_expired_envelope_is_refused_as_expired(node, peer):
     env = peer.envelope(created=now_ms() - 2 * DAY_MS, lifetime_ms=DAY_MS)
     await node.assert_refused(await peer.send(env), Reason.EXPIRED)

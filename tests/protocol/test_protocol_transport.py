@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
+from multidict import CIMultiDict
 
 from protocol import ProtocolError, Reason, transport
 
@@ -56,6 +57,17 @@ def test_a_signed_request_verifies_whatever_the_case_of_its_header_names(alice):
 
 def test_an_unsigned_request_is_refused_as_bad_request_signature(alice):
     assert request_reason(alice, CONTENT_TYPE) is Reason.BAD_REQUEST_SIGNATURE
+
+
+def test_a_request_with_two_content_digest_fields_is_refused_as_bad_digest(alice):
+    headers = CIMultiDict(signed(alice))
+    headers.add("Content-Digest", signed(alice, body=b"other")["content-digest"])
+    assert request_reason(alice, headers) is Reason.BAD_DIGEST
+
+
+def test_a_signed_request_without_a_content_digest_is_refused_as_bad_digest(alice):
+    headers = {k: v for k, v in signed(alice).items() if k != "content-digest"}
+    assert request_reason(alice, headers) is Reason.BAD_DIGEST
 
 
 def test_a_request_signed_by_another_key_is_refused_as_bad_request_signature(alice, bob):
