@@ -223,14 +223,9 @@ class PeerSender:
     async def _record(self, rows: list[OutboxRow], results, receipts) -> None:
         services = self.manager.services
         now = services.clock.now_ms()
-        if self._unreachable:
-            # The peer answers again: what waits on a back-off from the outage goes now,
-            # not one back-off at a time (the next round starts from the queue's head).
-            self._unreachable = False
-            woken = await services.store.write(lambda tx: tx.due_now(self.peer_id, now))
-            if woken:
-                log.info("%s answers again: %d message(s) retried now", self.peer_id, woken)
-                self._wanted = True
+        # The peer answers again after an outage: what waits on a back-off from it goes
+        # now, not one back-off at a time (the next round starts from the queue's head).
+        recovered, self._unreachable = self._unreachable, False
         delivered, rejected, retry, reasons = [], [], [], set()
         by_index = {r.index: r for r in results}
         for i, row in enumerate(rows):
@@ -248,12 +243,16 @@ class PeerSender:
                 retry.append(row)
                 reasons.add(r.reason)
 
-        def record(tx: NodeTx) -> None:
+        def record(tx: NodeTx) -> int:
             tx.mark_delivered(delivered, now)
             tx.mark_rejected(rejected)
             tx.add_receipts(receipts)
+            return tx.due_now(self.peer_id, now) if recovered else 0
 
-        await services.store.write(record)
+        woken = await services.store.write(record)
+        if woken:
+            log.info("%s answers again: %d message(s) retried now", self.peer_id, woken)
+            self._wanted = True
         if retry:
             await self._retry(retry, "; ".join(sorted(reasons)))
         self.manager.delivered += len(delivered)

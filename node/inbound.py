@@ -240,7 +240,7 @@ def _keydoc_of(payload: dict, node_id: str):
 
 
 def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
-                  fresh: list[tuple[int, Envelope, dict, bytes]], now: int) -> None:
+            fresh: list[tuple[int, Envelope, dict, bytes]], now: int) -> None:
     rows = []
     for _, env, payload, digest in fresh:
         rows.append(NewReceived(
@@ -255,11 +255,11 @@ def _commit(services: NodeServices, tx: NodeTx, peer: PeerRow,
 
 
 def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelope,
-                 payload: dict, now: int) -> None:
+           payload: dict, now: int) -> None:
     """The effect of a node-to-node message on our state, inside the batch's transaction."""
     if env.type is MessageType.RECEIPT:
         tx.add_receipts([(i, peer.node_id, payload["kind"], env.created, env.id)
-                               for i in payload["ids"]])
+                         for i in payload["ids"]])
     elif env.type in TRUST_TYPES:
         action = (PeerAction.APPROVED_BY_PEER if env.type is MessageType.TRUST_APPROVE
                   else PeerAction.REFUSED_BY_PEER)
@@ -270,18 +270,18 @@ def _apply(services: NodeServices, tx: NodeTx, peer: PeerRow, env: Envelope,
         reason = str(payload.get("reason", ""))[:500]
         tx.set_peer_status(peer.node_id, status.value, reason, now)
         tx.audit(at=now, actor=peer.node_id, action=f"peer.{action.value}",
-                       subject=peer.node_id, detail={"reason": reason})
+                 subject=peer.node_id, detail={"reason": reason})
     elif env.type is MessageType.CATALOG_UPDATE:
         tx.audit(at=now, actor=peer.node_id, action="catalog.installed",
-                       subject=str(services.catalog.version))
+                 subject=str(services.catalog.version))
     elif env.type is MessageType.KEY_ROTATE:
         doc = _keydoc_of(payload, peer.node_id)
         # A peer may not keep an old key alive longer than our own policy allows.
         limit = now + int(services.config["keys"]["rotation_grace_days"] * 86_400_000)
         tx.add_peer_key(peer.node_id, doc.kid, doc.sign_public, doc.enc_public, now,
-                              retire_others_at=min(payload["grace_until"], limit))
+                        retire_others_at=min(payload["grace_until"], limit))
         tx.audit(at=now, actor=peer.node_id, action="peer.key_rotated",
-                       subject=peer.node_id, detail={"kid": doc.kid})
+                 subject=peer.node_id, detail={"kid": doc.kid})
 
 
 def _log_rejection(peer: str, eid: str | None, exc: ProtocolError) -> None:

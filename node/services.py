@@ -340,7 +340,6 @@ class NodeServices:
                     PeerStatus(existing.status) if existing else None, PeerAction.REQUEST
                 )
                 now = self.clock.now_ms()
-                self.forget_peer(doc.node_id)
 
                 def pin(tx: NodeTx) -> None:
                     self._pin(tx, doc, new_status, now, existing)
@@ -398,7 +397,6 @@ class NodeServices:
             PeerStatus(existing.status) if existing else None, PeerAction.RECEIVE_REQUEST
         )
         now = self.clock.now_ms()
-        self.forget_peer(doc.node_id)
 
         def pin(tx: NodeTx) -> None:
             self._pin(tx, doc, new_status, now, existing)

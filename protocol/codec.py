@@ -119,7 +119,7 @@ def _validate(value: Any, depth: int) -> None:
     elif kind is list:
         items = value
     else:
-        _validate_scalar(value)
+        _canonical_item(value, depth)  # a scalar: the same checks as on encoding
         return
     for v in items:
         t = type(v)
@@ -132,20 +132,7 @@ def _validate(value: Any, depth: int) -> None:
         elif t is dict or t is list:
             _validate(v, depth + 1)
         elif t is not bytes and t is not bool and v is not None:
-            _validate_scalar(v)
-
-
-def _validate_scalar(value: Any) -> None:
-    kind = type(value)
-    if kind is str:
-        check_text(value)
-    elif kind is int:
-        if not INT_MIN <= value <= INT_MAX:
-            raise DecodeError(Reason.BAD_ENCODING, "integer out of range")
-    elif kind is float:
-        raise DecodeError(Reason.BAD_ENCODING, "floats are not allowed: use decimal strings")
-    elif value is not None and kind is not bool and kind is not bytes:
-        raise DecodeError(Reason.BAD_ENCODING, f"type {kind.__name__} cannot be encoded")
+            _canonical_item(v, depth)  # refuses what cannot be encoded
 
 
 def pack_decoded(value: Any) -> bytes:

@@ -136,8 +136,8 @@ class Database:
             yield conn
 
     async def run_write(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run fn(connection) in one write transaction on the writer thread; commit when
-        it returns, roll back (and raise) when it raises."""
+        """Run fn(connection) in one write transaction (inline for SQLite, else on the
+        writer thread); commit when it returns, roll back (and raise) when it raises."""
         async with self.write_lock:
             engine, thread = self._lane("writer")
             if self._inline:
@@ -150,7 +150,8 @@ class Database:
             )
 
     async def run_read(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run fn(connection) on the reader thread (one consistent snapshot)."""
+        """Run fn(connection) in one consistent snapshot (inline for SQLite, else on the
+        reader thread)."""
         engine, thread = self._lane("reader")
         if self._inline:
             return _in_snapshot(engine, fn)
@@ -239,13 +240,16 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     processing is skipped, so values must be what the driver takes as they are (str, int,
     bytes, None: JSON columns are given as their text). ``skip_existing`` leaves rows
     whose key is already there as they are."""
-    if not rows:
-        return
-    sql, order = _compiled_insert(conn.dialect, table, tuple(rows[0]), skip_existing)
-    if order is not None:
-        conn.exec_driver_sql(sql, [order(row) for row in rows])
-    else:
-        conn.exec_driver_sql(sql, rows)
+    if rows:
+        conn.exec_driver_sql(*driver_insert(conn.dialect, table, rows, skip_existing))
+
+
+def driver_insert(dialect: sa.Dialect, table: sa.Table, rows: list[dict[str, Any]],
+                  skip_existing: bool = False) -> tuple[str, list[Any]]:
+    """The SQL of an INSERT of rows' columns into table, and the rows as the driver takes
+    them (the statement compiled once per dialect, table and columns)."""
+    sql, order = _compiled_insert(dialect, table, tuple(rows[0]), skip_existing)
+    return sql, [order(row) for row in rows] if order is not None else rows
 
 
 _INSERTS: dict[tuple[str, str, tuple[str, ...], bool], tuple[str, Any]] = {}

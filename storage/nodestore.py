@@ -2,7 +2,7 @@
 
 Reads are methods of ``NodeStore``; writes that must commit together (an inbound batch
 with its peer updates and receipts) go through ``NodeStore.write(fn)``, which runs
-``fn(NodeTx)`` as one transaction on the database's writer thread.
+``fn(NodeTx)`` as one transaction (see ``Database.run_write``).
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ class NodeTx:
                      for e, p, k, at, r in rows], skip_existing=True)
 
     def audit(self, *, at: int, actor: str, action: str, subject: str,
-                    detail: dict[str, Any] | None = None) -> None:
+              detail: dict[str, Any] | None = None) -> None:
         """Append to the hash-chained audit log."""
         detail = detail or {}
         prev = self.conn.scalar(
@@ -350,7 +350,7 @@ class NodeTx:
             )
 
     def retry_dead(self, now_ms: int, *, peer_id: str | None = None,
-                         envelope_id: str | None = None) -> int:
+                   envelope_id: str | None = None) -> int:
         """Put dead-lettered (and rejected) messages back in the queue; return how many."""
         q = sa.update(outbox).where(
             outbox.c.state.in_([OutboxState.DEAD.value, OutboxState.REJECTED.value])
@@ -397,9 +397,9 @@ class NodeStore:
         await self.db.close()
 
     async def write(self, fn: Callable[[NodeTx], T]) -> T:
-        """Run fn(tx) in one write transaction on the database's writer thread and return
-        what it returns; nothing is kept if it raises. fn is synchronous: it only calls
-        ``NodeTx`` methods and computes, it never waits on anything else."""
+        """Run fn(tx) in one write transaction and return what it returns; nothing is
+        kept if it raises. fn is synchronous: it only calls ``NodeTx`` methods and
+        computes, it never waits on anything else."""
         return await self.db.run_write(lambda conn: fn(NodeTx(conn)))
 
     # -- keys and peers ----------------------------------------------------------------

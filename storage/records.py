@@ -20,7 +20,6 @@ import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from protocol import decode
 
-from .database import Database
+from .database import Database, driver_insert
 from .record_keys import (
     IDENTIFIER_KINDS,
     LINK,
@@ -313,15 +312,10 @@ async def _existing(
 
 
 async def _insert_many(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT rows through the driver's executemany. SQLAlchemy compiles the statement for
-    the connection's dialect; its per-row parameter processing, which an import of many
-    rows would pay for every row, is skipped (the values are plain str, int, bytes)."""
-    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    if compiled.positiontup is not None:
-        order = itemgetter(*compiled.positiontup)
-        await conn.exec_driver_sql(str(compiled), [order(row) for row in rows])
-    else:
-        await conn.exec_driver_sql(str(compiled), rows)
+    """INSERT rows through the driver's executemany: SQLAlchemy's per-row parameter
+    processing, which an import of many rows would pay for every row, is skipped (the
+    values are plain str, int, bytes)."""
+    await conn.exec_driver_sql(*driver_insert(conn.dialect, table, rows))
 
 
 async def _put(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from node.services import NodeServices
 from protocol import MessageType, Outcome, PeerAction, PeerStatus, Reason, decode_keydoc
 from protocol.errors import STATUS_HINTS
 from storage.schema import received
+from tests.threads import in_thread
 
 NODE_ID = "fr-douane"
 #: Small enough that a too-large request is cheap to make, large enough for 200 envelopes.
@@ -36,21 +36,9 @@ MAX_BODY_BYTES = 256 * 1024
 def init_node(data: Path) -> None:
     """Create a node as `ncen-node init` does, then tune its configuration for tests."""
     # init runs its own event loop (asyncio.run): keep it off the test's thread.
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            assert cli.main(["init", "--data", str(data), "--id", NODE_ID, "--name",
-                             "Direction générale des douanes", "--country", "FR",
-                             "--language", "fr"]) == 0
-        except BaseException as exc:  # re-raised on the test's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
+    assert in_thread(lambda: cli.main([
+        "init", "--data", str(data), "--id", NODE_ID, "--name",
+        "Direction générale des douanes", "--country", "FR", "--language", "fr"])) == 0
     values = load(data).values
     values["server"]["max_body_bytes"] = MAX_BODY_BYTES
     values["delivery"].update(poll_interval_seconds=0.05, initial_backoff_seconds=0.05,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,27 +19,10 @@ from node.app import create_app
 from node.config import load
 from node.identity import read_api_token
 from node.records import RecordService
+from tests.threads import in_thread
 
 NODE_ID = "es-aduana"
 
-
-def in_thread(fn: Callable[[], Any]) -> Any:
-    """Run fn (which may start its own event loop, as the CLI does) off the test's loop."""
-    out: list[Any] = []
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            out.append(fn())
-        except BaseException as exc:  # re-raised on the test's thread
-            failed.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
-    return out[0]
 
 
 @pytest.fixture(scope="session")
